@@ -1,0 +1,218 @@
+"""The shape of curated records (docs/records.md), as pydantic models.
+
+Models only check each value's type and form; references between records (slugs, concepts)
+are checked by ``santecyber.loaders.records`` once every file is read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Count = Annotated[int, Field(ge=0)]
+
+_DATE_FORMS: list[tuple[str, str, str]] = [
+    # (precision, regex, strptime format used to prove the date exists)
+    ("minute", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", ""),
+    ("day", r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    ("month", r"\d{4}-\d{2}", "%Y-%m"),
+    ("year", r"\d{4}", "%Y"),
+]
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date at the precision a source gives: minute, day, month or year.
+
+    >>> PartialDate.parse("2023-06")
+    PartialDate(value='2023-06', precision='month')
+    >>> PartialDate.parse("2021-02-23 21:27").value
+    '2021-02-23T21:27:00'
+    """
+
+    value: str  # lexical form of the matching XSD type
+    precision: Literal["minute", "day", "month", "year"]
+
+    @classmethod
+    def parse(cls, raw: object) -> PartialDate:
+        if isinstance(raw, PartialDate):
+            return raw
+        if isinstance(raw, datetime):
+            return cls(raw.strftime("%Y-%m-%dT%H:%M:%S"), "minute")
+        if isinstance(raw, date):
+            return cls(raw.isoformat(), "day")
+        text = str(raw).strip()
+        for precision, pattern, fmt in _DATE_FORMS:
+            if re.fullmatch(pattern, text):
+                if precision == "minute":
+                    stamp = datetime.fromisoformat(text.replace(" ", "T"))
+                    return cls(stamp.strftime("%Y-%m-%dT%H:%M:%S"), "minute")
+                try:
+                    datetime.strptime(text, fmt)
+                except ValueError:
+                    raise ValueError(f"{text!r} is not a date that exists") from None
+                return cls(text, precision)  # type: ignore[arg-type]
+        raise ValueError(
+            f"{text!r} is not a date: write YYYY-MM-DDTHH:MM, YYYY-MM-DD, YYYY-MM or YYYY"
+        )
+
+    @property
+    def earliest(self) -> date:
+        """First day the date can stand for, to compare dates of mixed precision."""
+        parts = [int(p) for p in self.value[:10].split("-")]
+        return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _partial_date(raw: object) -> PartialDate:
+    try:
+        return PartialDate.parse(raw)
+    except ValueError as error:  # datetime's own messages are terse: keep ours
+        raise ValueError(str(error)) from None
+
+
+Date = Annotated[PartialDate, BeforeValidator(_partial_date)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class Localised(Record):
+    fr: Text
+    en: Text | None = None
+
+
+class Cited(Record):
+    """A fact that may name the sources stating it (default: its incident's sources)."""
+
+    sources: list[Slug] = []
+
+
+class Source(Record):
+    slug: Slug
+    title: Text
+    publisher: Slug
+    author: Text | None = None
+    published: Date
+    published_note: Text | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] = "fr"
+    relays: list[Slug] = []
+    note: Text | None = None
+
+
+OrganisationKind = Literal[
+    "facility",
+    "organisation",
+    "vendor",
+    "product",
+    "regulator",
+    "authority",
+    "publisher",
+    "threat-actor",
+]
+
+
+class Organisation(Cited):
+    slug: Slug
+    kind: OrganisationKind
+    name: Text
+    label: Localised | None = None
+    facility_kind: Slug | None = None
+    authority_kind: Slug | None = None
+    operator: Slug | None = None
+    parent: Slug | None = None
+    vendor: Slug | None = None
+    city: Text | None = None
+    departement: Text | None = None
+    departement_code: Annotated[str, StringConstraints(pattern=r"^(\d{2,3}|2[AB])$")] | None = None
+    region: Text | None = None
+    finess: Annotated[str, StringConstraints(pattern=r"^\d{9}$")] | None = None
+    wikidata: Annotated[str, StringConstraints(pattern=r"^Q\d+$")] | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    establishment_count: Count | None = None
+    note: Text | None = None
+
+
+class DateClaim(Cited):
+    property: Literal["start", "detection", "disclosure", "end"]
+    value: Date
+    status: Literal["stated", "resolved"]
+    note: Text | None = None
+
+
+class Impact(Cited):
+    service: Slug
+    effect: Slug
+    facility: Slug | None = None
+    patients_transferred: Count | None = None
+    transferred_to: list[Slug] = []
+    note: Text | None = None
+
+
+class DataExposure(Cited):
+    exfiltrated: bool | None = None
+    record_count: Count | None = None
+    categories: list[Slug] = []
+    period_start: Date | None = None
+    period_end: Date | None = None
+    source_count: Count | None = None
+    published_online: bool | None = None
+    note: Text | None = None
+
+
+class Ransom(Cited):
+    amount: Annotated[Decimal, Field(gt=0)]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    note: Text | None = None
+
+
+class Response(Cited):
+    authority: Slug
+    action: Slug
+    date: Date | None = None
+    note: Text | None = None
+
+
+class Investigation(Cited):
+    slug: Slug
+    opened_by: Slug | None = None
+    kind: Slug = "unspecified"
+    offences: list[Slug] = []
+    investigated_by: list[Slug] = []
+    complaint_by: list[Slug] = []
+    date: Date | None = None
+    note: Text | None = None
+
+
+class Incident(Cited):
+    slug: Slug
+    type: Literal["attack", "aggregate"] = "attack"
+    kinds: list[Slug] = []
+    label: Localised
+    description: Localised | None = None
+    targets: list[Slug] = []
+    affected: list[Slug] = []
+    mentioned_in: list[Slug] = []
+    crisis_cell: bool | None = None
+    dates: list[DateClaim] = []
+    impacts: list[Impact] = []
+    data_exposure: DataExposure | None = None
+    ransom: Ransom | None = None
+    vendors: list[Slug] = []
+    software: list[Slug] = []
+    threat_actor: Slug | None = None
+    related: list[Slug] = []
+    responses: list[Response] = []
+    investigations: list[Investigation] = []
+    count: Count | None = None
+    affected_count: Count | None = None
+    note: Text | None = None

@@ -1,0 +1,46 @@
+"""The FastAPI application: SPARQL endpoint over the current store of the build directory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from santecyber import __version__
+from santecyber.config import ServerConfig
+from santecyber.server.query_service import QueryService
+from santecyber.server.sparql_router import sparql_router
+
+
+def create_app(config: ServerConfig | None = None) -> FastAPI:
+    """The app, serving the store that ``config.build_dir`` marks current."""
+    config = config or ServerConfig()
+    service = QueryService(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop()
+
+    app = FastAPI(
+        title="santecyber",
+        version=__version__,
+        description="Knowledge graph of cyberattacks on French healthcare: SPARQL 1.1 endpoint.",
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.queries = service
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "X-Santecyber-Truncated"],
+    )
+    app.include_router(sparql_router(service, config))
+    return app
