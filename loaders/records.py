@@ -131,6 +131,14 @@ def _register(table: dict[str, Entry], entry: Entry, what: str, problems: list[P
 
 def read_records(data_dir: Path) -> RecordSet:
     """Read and type-check every record; raises InputError listing all problems."""
+    records, problems = _read_all(data_dir)
+    if problems:
+        raise InputError(problems)
+    return records
+
+
+def _read_all(data_dir: Path) -> tuple[RecordSet, list[Problem]]:
+    """Every record that is well-formed, and the problems of those that are not."""
     problems: list[Problem] = []
     records = RecordSet()
     sources_file = data_dir / "sources.yaml"
@@ -161,9 +169,7 @@ def read_records(data_dir: Path) -> RecordSet:
                 )
             )
         _register(records.incidents, entry, "incident", problems)
-    if problems:
-        raise InputError(problems)
-    return records
+    return records, problems
 
 
 class _ReferenceCheck:
@@ -345,13 +351,6 @@ class _ReferenceCheck:
             for other, slug in enumerate(inquiry.complaint_by):
                 self.organisation(entry, slug, None, "investigations", index, "complaint_by", other)
             self.date(entry, inquiry.date, "investigations", index, "date")
-
-
-def check_references(records: RecordSet, vocabulary: Vocabulary, today: date | None = None) -> None:
-    """Raise InputError if a record names a slug or concept that does not exist."""
-    problems = _ReferenceCheck(records, vocabulary, today or date.today()).run()
-    if problems:
-        raise InputError(problems)
 
 
 @dataclass
@@ -772,9 +771,14 @@ class _Emitter:
 
 
 def load_records(data_dir: Path, vocabulary: Vocabulary, today: date | None = None) -> RecordGraph:
-    """Read, check and convert every record of ``data_dir``; raises InputError on any problem."""
-    records = read_records(data_dir)
-    check_references(records, vocabulary, today)
+    """Read, check and convert every record of ``data_dir``; raises InputError on any problem.
+
+    References are checked even when some files are broken, so one run reports everything.
+    """
+    records, problems = _read_all(data_dir)
+    problems += _ReferenceCheck(records, vocabulary, today or date.today()).run()
+    if problems:
+        raise InputError(problems)
     return _Emitter(records, vocabulary).emit()
 
 

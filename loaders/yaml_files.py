@@ -64,7 +64,7 @@ def problems_of(
     problems = []
     for item in error.errors():
         loc = prefix + tuple(item["loc"])
-        field = ".".join(str(part) for part in loc) or "record"
+        field = ".".join(str(part) for part in item["loc"]) or "record"
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key (see docs/records.md for the keys a record takes)"

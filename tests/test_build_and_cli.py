@@ -1,0 +1,110 @@
+"""The build and the CLI, run as a user runs them: a subprocess, exit codes, files on disk."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from santecyber.paths import ROOT
+from santecyber.store import BuildDirectory
+
+COMMANDS = ["build", "check", "validate", "query", "export", "serve"]
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "santecyber.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout and command in result.stdout
+
+
+def test_failed_build_leaves_the_previous_store_and_dump(data_copy: Path, tmp_path: Path) -> None:
+    build_dir = tmp_path / "build"
+    first = cli("build", "--data", data_copy, "--build-dir", build_dir)
+    assert first.returncode == 0, first.stderr
+    directory = BuildDirectory(build_dir)
+    version, dump = directory.current_version(), directory.dump.read_bytes()
+
+    incident = data_copy / "incidents" / "2023-06-chu-rennes.yaml"
+    text = incident.read_text(encoding="utf-8")
+    line = text[: text.index("targets:")].count("\n") + 1
+    incident.write_text(text.replace("targets: [chu-rennes]", "targets: [nowhere]"), "utf-8")
+    second = cli("build", "--data", data_copy, "--build-dir", build_dir)
+
+    assert second.returncode == 2
+    assert f"2023-06-chu-rennes.yaml:{line}" in second.stderr and "nowhere" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert directory.current_version() == version
+    assert directory.dump.read_bytes() == dump
+    store, served = directory.open_current()
+    assert served == version
+    assert len(store) == dump.count(b"\n")
+
+
+def test_query_command_prints_a_table_and_csv(built: BuildDirectory, tmp_path: Path) -> None:
+    query = tmp_path / "attacks.rq"
+    query.write_text("SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a", "utf-8")
+    store, _ = built.open_current()
+    attack = ox.NamedNode("https://w3id.org/santecyber/ontology#Attack")
+    typed = store.quads_for_pattern(None, ox.NamedNode(str(rdflib.RDF.type)), attack, None)
+    expected = sorted({quad.subject.value for quad in typed})
+    assert expected
+    table = cli("query", query, "--build-dir", built.root)
+    assert table.returncode == 0, table.stderr
+    assert all(iri in table.stdout for iri in expected)
+    csv = cli("query", query, "--format", "csv", "--build-dir", built.root)
+    assert csv.stdout.splitlines()[1:] == expected
+
+
+def test_query_command_reports_syntax_errors_at_file_line(
+    built: BuildDirectory, tmp_path: Path
+) -> None:
+    query = tmp_path / "broken.rq"
+    query.write_text("# a comment\nSELECT ?a WHERE {\n  ?a a \n}\n", "utf-8")
+    result = cli("query", query, "--build-dir", built.root)
+    assert result.returncode == 2
+    assert "broken.rq:4:" in result.stderr or "broken.rq:3:" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("nquads", "nquads"), ("trig", "trig"), ("turtle", "turtle"), ("jsonld", "json-ld")],
+)
+def test_export_parses_with_rdflib(
+    built: BuildDirectory, tmp_path: Path, name: str, fmt: str
+) -> None:
+    out = tmp_path / f"export.{name}"
+    result = cli("export", "--format", name, "-o", out, "--build-dir", built.root)
+    assert result.returncode == 0, result.stderr
+    dataset = rdflib.Dataset()
+    dataset.parse(out, format=fmt)
+    store, _ = built.open_current()
+    triples = {
+        (q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None)
+    }
+    assert len(dataset) == len(triples) if name in {"turtle", "jsonld"} else len(store)
+
+
+def test_no_sentence_is_copied_from_the_articles() -> None:
+    checker = ROOT.parent / "shared" / "tools" / "check_no_copy.py"
+    if not checker.exists():
+        pytest.skip("../shared/tools/check_no_copy.py is not beside this checkout")
+    result = subprocess.run(
+        [sys.executable, str(checker)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout

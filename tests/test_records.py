@@ -1,0 +1,164 @@
+"""The curated-records loader: real records load; broken ones are reported at file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from santecyber.build import compile_graph
+from santecyber.errors import InputError
+from santecyber.loaders.ontology import load_ontology
+from santecyber.loaders.records import load_records, read_records
+from santecyber.namespaces import resource
+from santecyber.paths import DATA_DIR
+from santecyber.sparql import run_query
+from santecyber.store import BuildDirectory
+
+INCIDENT = "incidents/2023-06-chu-rennes.yaml"
+
+
+def line_of(path: Path, text: str) -> int:
+    """1-based number of the first line of ``path`` that contains ``text``."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+def replace_once(path: Path, old: str, new: str) -> int:
+    """Replace the first ``old`` by ``new``; returns the line where it was."""
+    content = path.read_text(encoding="utf-8")
+    assert old in content, f"{old!r} not in {path}"
+    line = content[: content.index(old)].count("\n") + 1
+    path.write_text(content.replace(old, new, 1), encoding="utf-8")
+    return line
+
+
+def problems(data: Path) -> list[str]:
+    _, vocabulary = load_ontology()
+    with pytest.raises(InputError) as caught:
+        load_records(data, vocabulary)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_every_incident_file_becomes_an_incident_in_the_store(built: BuildDirectory) -> None:
+    files = sorted(p.stem for p in (DATA_DIR / "incidents").glob("*.yaml"))
+    store, _ = built.open_current()
+    result = run_query(
+        store,
+        "SELECT ?i WHERE { { ?i a sc:Attack } UNION { ?i a sc:IncidentAggregate } }",
+    )
+    slugs = sorted(row["i"].value.rsplit("/", 1)[-1] for row in result.value)
+    assert slugs == files
+
+
+def test_every_source_has_a_named_graph_derived_from_it(built: BuildDirectory) -> None:
+    records = read_records(DATA_DIR)
+    store, _ = built.open_current()
+    rows = run_query(
+        store, "SELECT ?g ?s WHERE { GRAPH ?g { ?g a sc:SourceGraph ; prov:wasDerivedFrom ?s } }"
+    ).value
+    derived = {row["s"].value.rsplit("/", 1)[-1] for row in rows}
+    assert derived == set(records.sources)
+
+
+def test_same_records_give_byte_identical_nquads() -> None:
+    first, second = compile_graph(), compile_graph()
+    assert first.nquads == second.nquads
+    lines = first.nquads.decode().splitlines()
+    assert lines == sorted(lines)
+
+
+def test_conflicting_claims_stay_in_their_own_source_graphs(built: BuildDirectory) -> None:
+    corbeil = resource("attack", "2022-08-corbeil-essonnes")
+    store, _ = built.open_current()
+    rows = run_query(
+        store,
+        f"SELECT DISTINCT ?g ?d WHERE {{ GRAPH ?g {{ <{corbeil}> schema:startDate ?d }} }}",
+    ).value
+    claims = {(row["g"].value.rsplit("/", 1)[-1], row["d"].value) for row in rows}
+    assert len({d for _, d in claims}) >= 2, claims
+    assert len({g for g, _ in claims}) >= 2, claims
+
+
+def test_unknown_key_is_reported_at_its_line(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    line = replace_once(path, "crisis_cell: true", "crisis_cell: true\ncolour: red")
+    found = problems(data_copy)
+    assert any(
+        f"{INCIDENT}:{line + 1}" in p and "colour" in p and "unknown key" in p for p in found
+    ), found
+
+
+def test_wrong_type_is_reported_at_its_line(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    line = replace_once(path, "crisis_cell: true", "crisis_cell: perhaps")
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:{line}" in p and "crisis_cell" in p for p in found), found
+
+
+def test_impossible_date_is_reported_at_its_line(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    line = replace_once(path, 'value: "2023-06-21"', 'value: "2023-02-30"')
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:{line}" in p and "2023-02-30" in p for p in found), found
+
+
+def test_unquoted_impossible_date_is_reported_too(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    line = replace_once(path, 'value: "2023-06-21"', "value: 2023-13-01")
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:{line}" in p and "2023-13-01" in p for p in found), found
+
+
+def test_date_in_the_future_is_an_error(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    line = replace_once(path, 'value: "2023-06-21"', 'value: "2999-01-01"')
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:{line}" in p and "future" in p for p in found), found
+
+
+def test_reference_to_a_missing_slug_is_reported_at_its_line(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    line = replace_once(path, "targets: [chu-rennes]", "targets: [chu-nowhere]")
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:{line}" in p and "chu-nowhere" in p for p in found), found
+
+
+def test_unknown_concept_is_reported_with_the_known_ones(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    line = replace_once(path, "effect: interrupted", "effect: melted")
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:{line}" in p and "melted" in p and "unaffected" in p for p in found), (
+        found
+    )
+
+
+def test_yaml_syntax_error_names_the_line(data_copy: Path) -> None:
+    path = data_copy / "sources.yaml"
+    line = replace_once(path, "language: fr", "language: [fr")
+    found = problems(data_copy)
+    assert any(p.startswith("sources.yaml:") or "sources.yaml:" in p for p in found), found
+    reported = next(p for p in found if "sources.yaml:" in p)
+    assert int(reported.split("sources.yaml:")[1].split(":")[0]) >= line
+
+
+def test_duplicate_slug_names_both_places(data_copy: Path) -> None:
+    facilities = data_copy / "organisations" / "facilities.yaml"
+    content = facilities.read_text(encoding="utf-8")
+    facilities.write_text(
+        content + "\n- slug: chu-rennes\n  kind: facility\n  name: Copie\n"
+        "  facility_kind: hospital\n",
+        encoding="utf-8",
+    )
+    found = problems(data_copy)
+    first = line_of(facilities, "slug: chu-rennes")
+    assert any("already used" in p and f"facilities.yaml:{first}" in p for p in found), found
+
+
+def test_all_problems_are_reported_at_once(data_copy: Path) -> None:
+    replace_once(data_copy / INCIDENT, "effect: interrupted", "effect: melted")
+    replace_once(data_copy / "sources.yaml", "language: fr", "langage: fr")
+    found = problems(data_copy)
+    assert any("melted" in p for p in found) and any("langage" in p for p in found), found
