@@ -1,0 +1,59 @@
+"""`make bench`: every figure of the project, with the peer it is compared against.
+
+    python -m bench [--quick] [--quads N]
+
+--quick skips the synthetic graph (real records only). The synthetic graph is generated once
+into bench/out/ (deterministic: same seed, same bytes) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from bench import load, queries
+from bench.generate import generate
+from santecyber.paths import ROOT
+from santecyber.store import BuildDirectory
+
+OUT = ROOT / "bench" / "out"
+
+
+def synthetic_dump(quads: int) -> Path:
+    path = OUT / f"synthetic-{quads}.nq"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        written = generate(partial, quads=quads)
+        partial.rename(path)
+        print(f"generated {written:,} synthetic quads in {path}")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="real records only")
+    parser.add_argument("--quads", type=int, default=1_000_000, help="synthetic graph size")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    args = parser.parse_args()
+
+    real = BuildDirectory()
+    if real.current_version() is None:
+        raise SystemExit("no build: run `make build` first")
+    synthetic = None if args.quick else synthetic_dump(args.quads)
+    print("# santecyber benchmarks (medians; ratio = time / first row's time)")
+    load.report(real.dump, synthetic, args.runs)
+
+    stores = {"real records": real.open_current()[0]}
+    if synthetic is not None:
+        store = ox.Store(tempfile.mkdtemp(prefix="santecyber-bench-"))
+        store.bulk_load(path=str(synthetic), format=ox.RdfFormat.N_QUADS)
+        stores[f"synthetic {args.quads:,}"] = store
+    queries.report(stores, args.runs)
+
+
+if __name__ == "__main__":
+    main()
