@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
+from santecyber.server.query_page import install_query_page
 from santecyber.server.query_service import QueryService
 from santecyber.server.sparql_router import sparql_router
 
@@ -43,4 +44,5 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         expose_headers=["ETag", "X-Santecyber-Truncated"],
     )
     app.include_router(sparql_router(service, config))
+    install_query_page(app)
     return app

@@ -1,0 +1,179 @@
+"""The browser query page at ``/``: an editor, the named queries, results as a table.
+
+The page is plain HTML with one small script (static/query.js) that runs the query through
+``POST /sparql``; nothing is loaded from other sites. ``install_query_page`` wires it into the
+app: the ``/`` route, ``/static``, and ``app.state.query_page`` (used by ``GET /sparql`` when a
+browser asks for HTML without a query).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.routing import Mount
+
+from santecyber import __version__
+from santecyber.named_queries import NamedQuery, named_queries
+from santecyber.namespaces import PREFIXES, sparql_prefixes
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+LANGUAGES = ("fr", "en")
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+#: interface text, by language; keys ending in ``_js`` are also handed to the script
+UI_TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Requêtes SPARQL — santecyber",
+        "heading": "Interroger le graphe",
+        "intro": "Cyberattaques contre la santé en France : écrivez une requête SPARQL 1.1 "
+        "ou partez d'un exemple.",
+        "examples": "Requêtes d'exemple",
+        "choose": "— choisir —",
+        "editor": "Requête",
+        "run": "Exécuter",
+        "shortcut": "Ctrl+Entrée pour exécuter",
+        "results": "Résultats",
+        "endpoint": "Point d'accès",
+        "other_language": "English",
+        "running_js": "Exécution…",
+        "rows_js": "{n} ligne(s) en {ms} ms",
+        "triples_js": "{n} triplet(s) en {ms} ms",
+        "shown_js": "{shown} premières affichées : téléchargez pour tout voir.",
+        "truncated_js": "Résultats tronqués par le serveur.",
+        "empty_js": "Aucun résultat.",
+        "error_js": "Erreur",
+        "at_js": "ligne {line}, colonne {column}",
+        "true_js": "vrai",
+        "false_js": "faux",
+        "download_js": "Télécharger :",
+        "share_js": "Lien vers cette requête",
+        "network_js": "Le serveur ne répond pas.",
+    },
+    "en": {
+        "title": "SPARQL queries — santecyber",
+        "heading": "Query the graph",
+        "intro": "Cyberattacks on French healthcare: write a SPARQL 1.1 query or start from "
+        "an example.",
+        "examples": "Example queries",
+        "choose": "— choose —",
+        "editor": "Query",
+        "run": "Run",
+        "shortcut": "Ctrl+Enter to run",
+        "results": "Results",
+        "endpoint": "Endpoint",
+        "other_language": "Français",
+        "running_js": "Running…",
+        "rows_js": "{n} row(s) in {ms} ms",
+        "triples_js": "{n} triple(s) in {ms} ms",
+        "shown_js": "First {shown} shown: download to see them all.",
+        "truncated_js": "Results truncated by the server.",
+        "empty_js": "No results.",
+        "error_js": "Error",
+        "at_js": "line {line}, column {column}",
+        "true_js": "true",
+        "false_js": "false",
+        "download_js": "Download:",
+        "share_js": "Link to this query",
+        "network_js": "The server does not answer.",
+    },
+}
+
+
+def choose_language(request: Request) -> str:
+    """``?lang=fr|en`` if given, else the first of Accept-Language we speak, else French.
+
+    >>> from starlette.requests import Request as R
+    >>> choose_language(R({"type": "http", "query_string": b"lang=en", "headers": []}))
+    'en'
+    >>> header = [(b"accept-language", b"de-DE, en;q=0.8, fr;q=0.5")]
+    >>> choose_language(R({"type": "http", "query_string": b"", "headers": header}))
+    'en'
+    """
+    asked = request.query_params.get("lang", "").lower()
+    if asked in LANGUAGES:
+        return asked
+    ranked = []
+    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        quality = 1.0
+        for parameter in fields[1:]:
+            if parameter.startswith("q="):
+                try:
+                    quality = float(parameter[2:])
+                except ValueError:
+                    quality = 0.0
+        primary = fields[0].split("-")[0].lower()
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else "fr"
+
+
+def describe_query(query: NamedQuery, lang: str) -> dict[str, str]:
+    """What the picker shows of a named query, in ``lang`` (the other language as fallback)."""
+    header = query.header
+
+    def pick(key: str) -> str:
+        french, english = header.get(f"{key}-fr"), header.get(key)
+        first, second = (french, english) if lang == "fr" else (english, french)
+        return first or second or ""
+
+    return {
+        "name": query.name,
+        "title": pick("title") or query.name,
+        "question": pick("question"),
+        "text": query.text,
+    }
+
+
+def render_query_page(request: Request) -> Response:
+    """The query page; ``?query=`` pre-fills the editor (and the script runs it)."""
+    lang = choose_language(request)
+    text = UI_TEXT[lang]
+    query = request.query_params.get("query")
+    examples = [describe_query(q, lang) for q in named_queries().values()]
+    other = "en" if lang == "fr" else "fr"
+    switch = {"lang": other, **({"query": query} if query else {})}
+    html = _environment.get_template("query.html").render(
+        lang=lang,
+        other_lang=other,
+        switch_params=switch,
+        text=text,
+        script_text={k.removesuffix("_js"): v for k, v in text.items() if k.endswith("_js")},
+        query=query if query is not None else sparql_prefixes() + "\n",
+        run_now=bool(query),
+        examples=examples,
+        prefixes=PREFIXES,
+        version=__version__,
+    )
+    return HTMLResponse(html, headers={"Vary": "Accept, Accept-Language"})
+
+
+def query_page_router() -> APIRouter:
+    """The ``/`` route."""
+    router = APIRouter()
+
+    @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def query_page(request: Request) -> Response:
+        return render_query_page(request)
+
+    return router
+
+
+def install_query_page(app: FastAPI) -> None:
+    """Serve the page at ``/``, mount ``/static`` (if nobody did) and offer the page to /sparql."""
+    app.state.query_page = render_query_page
+    app.include_router(query_page_router())
+    if not any(isinstance(r, Mount) and r.path == "/static" for r in app.router.routes):
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,341 @@
+"""The browser query page at ``/``: served HTML (httpx) and the page after its script ran
+(Debian's chromium, headless), checked against what the store answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+import pytest
+
+from santecyber.named_queries import named_queries
+from santecyber.namespaces import BASE, sparql_prefixes
+from santecyber.sparql import QuerySyntaxError, run_query
+from santecyber.store import BuildDirectory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FALLBACK_QUERY = """PREFIX sc: <https://w3id.org/santecyber/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?attack ?label WHERE { ?attack a sc:Attack ; rdfs:label ?label } ORDER BY ?attack ?label
+"""
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+
+
+# --- a small DOM, enough to read what the page rendered -------------------------------------
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Node | str] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def iter(self) -> list[Node]:
+        found = [self]
+        for child in self.children:
+            if isinstance(child, Node):
+                found += child.iter()
+        return found
+
+    def find_all(
+        self, tag: str | None = None, *, class_: str | None = None, **attrs: str
+    ) -> list[Node]:
+        return [
+            n
+            for n in self.iter()
+            if (tag is None or n.tag == tag)
+            and (class_ is None or class_ in n.attrs.get("class", "").split())
+            and all(n.attrs.get(k) == v for k, v in attrs.items())
+        ]
+
+    def by_id(self, ident: str) -> Node:
+        (node,) = self.find_all(id=ident)
+        return node
+
+
+class TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in VOID_TAGS:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def editor_text(page: Node) -> str:
+    """The editor's content: an HTML parser drops the newline that opens a textarea."""
+    return page.by_id("query").text().removeprefix("\n")
+
+
+def parse_html(html: str) -> Node:
+    builder = TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+# --- chromium ----------------------------------------------------------------------------
+
+
+def ensure_chromium() -> str:
+    """Debian's chromium, installed with apt-get if missing (needs root)."""
+    if not Path(CHROMIUM).exists():
+        if os.geteuid() != 0:
+            pytest.skip("chromium is missing and installing it needs root")
+        subprocess.run(
+            ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "chromium"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            capture_output=True,
+        )
+    return CHROMIUM
+
+
+def chromium(url: str, *options: str) -> str:
+    """Run headless chromium on ``url`` with a fresh profile; its stdout."""
+    binary = ensure_chromium()
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        completed = subprocess.run(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed.stdout
+
+
+def rendered_dom(url: str) -> Node:
+    """The DOM after the page's script ran (and its fetch came back)."""
+    return parse_html(chromium(url, "--virtual-time-budget=5000", "--dump-dom"))
+
+
+def screenshot(url: str, target: Path, height: int = 1100) -> None:
+    target.unlink(missing_ok=True)
+    chromium(
+        url, "--virtual-time-budget=5000", f"--window-size=1280,{height}", f"--screenshot={target}"
+    )
+    assert target.stat().st_size > 10_000
+
+
+# --- expectations from the store ----------------------------------------------------------
+
+
+def browser_query() -> str:
+    """The text of queries/01-*.rq, or a plain SELECT of attacks and labels."""
+    firsts = [q for name, q in named_queries().items() if name.startswith("01-")]
+    return firsts[0].text if firsts else FALLBACK_QUERY
+
+
+def expected_cell(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> tuple[str, str | None]:
+    """(shown value, link) the page should render for a term; our IRIs link to this host."""
+    if term is None:
+        return ("", None)
+    if isinstance(term, ox.NamedNode):
+        iri = term.value
+        return ("", "/" + iri.removeprefix(BASE) if iri.startswith(BASE) else iri)
+    if isinstance(term, ox.Literal):
+        return (term.value, None)
+    return ("_:", None)
+
+
+def rendered_cell(td: Node) -> tuple[str, str | None]:
+    links = td.find_all("a", class_="iri")
+    if links:
+        return ("", links[0].attrs["href"])
+    values = td.find_all("span", class_="value")
+    if values:
+        return (values[0].text(), None)
+    return ("_:" if td.find_all("span", class_="bnode") else "", None)
+
+
+@pytest.fixture(scope="module")
+def store(built: BuildDirectory) -> ox.Store:
+    return built.open_current()[0]
+
+
+# --- the served page ----------------------------------------------------------------------
+
+
+def test_page_offers_prefixes_and_named_queries(live_server):
+    with live_server.client() as client:
+        response = client.get("/", params={"lang": "en"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = parse_html(response.text)
+    assert page.find_all("html")[0].attrs["lang"] == "en"
+    assert editor_text(page) == sparql_prefixes() + "\n"
+    assert page.find_all("label", **{"for": "query"})
+    queries = named_queries()
+    assert queries, "queries/ holds no named query"
+    options = page.by_id("examples").find_all("option")
+    assert [o.attrs["value"] for o in options[1:]] == list(queries)
+    data = json.loads(page.by_id("page-data").text())
+    for (name, query), option, example in zip(
+        queries.items(), options[1:], data["examples"], strict=True
+    ):
+        assert option.text() == query.header.get("title", name)
+        assert example["text"] == query.text
+        assert example["question"] == query.header.get("question", "")
+    # every asset is ours: no other site is asked for anything
+    for node in page.iter():
+        for attribute in ("src", "href"):
+            target = node.attrs.get(attribute, "")
+            assert not target.startswith(("http:", "https:", "//")), target
+
+
+def test_page_speaks_french_or_english(live_server):
+    with live_server.client() as client:
+        french = parse_html(client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).text)
+        english = parse_html(client.get("/", headers={"Accept-Language": "en-GB, fr;q=0.5"}).text)
+    assert french.find_all("html")[0].attrs["lang"] == "fr"
+    assert english.find_all("html")[0].attrs["lang"] == "en"
+    assert french.by_id("run").text() == "Exécuter"
+    assert english.by_id("run").text() == "Run"
+    for name, query in named_queries().items():
+        title_fr = query.header.get("title-fr") or query.header.get("title", name)
+        assert title_fr in [o.text() for o in french.by_id("examples").find_all("option")]
+
+
+def test_query_parameter_prefills_the_editor(live_server):
+    query = 'SELECT * WHERE { ?s ?p "<b>&" } LIMIT 1\n'
+    with live_server.client() as client:
+        response = client.get("/", params={"query": query})
+    page = parse_html(response.text)
+    assert editor_text(page) == query
+    assert json.loads(page.by_id("page-data").text())["run"] is True
+    assert "<b>&" not in response.text.split("<textarea", 1)[1].split("</textarea>")[0]
+
+
+# --- the page in a browser ----------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_browser_runs_shared_query_and_shows_the_store_answer(live_server, store, artifacts):
+    query = browser_query()
+    result = run_query(store, query)
+    assert result.form == "bindings"
+    variables = [v.value for v in result.value.variables]
+    expected = sorted(
+        tuple(expected_cell(solution[v]) for v in variables) for solution in result.value
+    )
+    assert expected, "the browser query has no answer in the store"
+
+    url = f"{live_server.url}/?{urlencode({'query': query, 'lang': 'en'})}"
+    page = rendered_dom(url)
+    assert page.by_id("error").attrs.get("hidden") is not None, page.by_id("error").text()
+    table = page.by_id("results-table")
+    assert [th.attrs["data-var"] for th in table.find_all("th")] == variables
+    rows = table.find_all("tbody")[0].find_all("tr")
+    shown = sorted(tuple(rendered_cell(td) for td in tr.find_all("td")) for tr in rows)
+    assert shown == expected
+    assert any(href and href.startswith("/id/") for row in shown for _, href in row)
+    assert page.by_id("status").text().startswith(f"{len(expected)} row(s)")
+    share = page.by_id("share")
+    assert share.attrs.get("hidden") is None
+    assert share.attrs["href"] == "/?" + urlencode({"query": query, "lang": "en"})
+
+    # each download link answers in its format with the same rows
+    links = page.by_id("downloads").find_all("a")
+    assert [a.text() for a in links] == ["JSON", "XML", "CSV", "TSV"]
+    media_types = [
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+    ]
+    with live_server.client() as client:
+        for link, media_type in zip(links, media_types, strict=True):
+            response = client.get(link.attrs["href"])
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"].split(";")[0] == media_type
+        answer = client.get(links[0].attrs["href"]).json()
+    assert len(answer["results"]["bindings"]) == len(expected)
+
+    screenshot(url, artifacts / "query-page.png")
+
+
+@pytest.mark.browser
+def test_browser_shows_syntax_errors_with_their_position(live_server, store, artifacts):
+    query = (
+        sparql_prefixes()
+        + "\nSELECT ?attack WHERE {\n  ?attack a sc:Attack ; sc:target ?x ?y .\n}\n"
+    )
+    with pytest.raises(QuerySyntaxError) as raised:
+        run_query(store, query)
+    line, column = raised.value.line, raised.value.column
+    assert line > 0
+
+    url = f"{live_server.url}/?{urlencode({'query': query, 'lang': 'fr'})}"
+    page = rendered_dom(url)
+    error = page.by_id("error")
+    assert error.attrs.get("hidden") is None
+    assert "400" in error.text() and "SPARQL" in error.text()
+    assert f"ligne {line}, colonne {column}" in error.text()
+    assert not page.find_all(id="results-table")
+    screenshot(url, artifacts / "query-page-error.png", height=800)
+
+
+@pytest.mark.browser
+def test_browser_shows_construct_results_as_triples(live_server, store):
+    query = (
+        "PREFIX sc: <https://w3id.org/santecyber/ontology#>\n"
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "CONSTRUCT { ?attack rdfs:label ?label } "
+        "WHERE { ?attack a sc:Attack ; rdfs:label ?label FILTER(LANG(?label) = 'fr') }"
+    )
+    result = run_query(store, query)
+    expected = sorted(
+        (
+            ("", "/" + t.subject.value.removeprefix(BASE)),
+            ("", t.predicate.value),
+            (t.object.value, None),
+        )
+        for t in result.value
+    )
+    assert expected
+
+    page = rendered_dom(f"{live_server.url}/?{urlencode({'query': query})}")
+    table = page.by_id("results-table")
+    assert [th.attrs["data-var"] for th in table.find_all("th")] == [
+        "subject",
+        "predicate",
+        "object",
+    ]
+    rows = table.find_all("tbody")[0].find_all("tr")
+    assert sorted(tuple(rendered_cell(td) for td in tr.find_all("td")) for tr in rows) == expected
+    assert all(lang.text() == "@fr" for lang in table.find_all("span", class_="lang"))
+    formats = [a.text() for a in page.by_id("downloads").find_all("a")]
+    assert formats == ["Turtle", "N-Triples", "JSON-LD", "RDF/XML"]
