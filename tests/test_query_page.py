@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import pyoxigraph as ox
 import pytest
@@ -239,6 +239,19 @@ def test_query_parameter_prefills_the_editor(live_server):
     assert "<b>&" not in response.text.split("<textarea", 1)[1].split("</textarea>")[0]
 
 
+def test_sparql_without_query_shows_the_page_to_browsers(live_server):
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    with live_server.client() as client:
+        response = client.get("/sparql", headers={"Accept": accept, "Accept-Language": "en"})
+        head = client.head("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = parse_html(response.text)
+    assert editor_text(page) == sparql_prefixes() + "\n"
+    assert page.by_id("run").text() == "Run"
+    assert head.status_code == 200
+
+
 # --- the page in a browser ----------------------------------------------------------------
 
 
@@ -265,7 +278,11 @@ def test_browser_runs_shared_query_and_shows_the_store_answer(live_server, store
     assert page.by_id("status").text().startswith(f"{len(expected)} row(s)")
     share = page.by_id("share")
     assert share.attrs.get("hidden") is None
-    assert share.attrs["href"] == "/?" + urlencode({"query": query, "lang": "en"})
+    path, _, shared = share.attrs["href"].partition("?")
+    assert (path, parse_qs(shared)) == ("/", {"query": [query], "lang": ["en"]})
+    named = [q for q in named_queries().values() if q.text == query]
+    if named:  # the picker shows which named query this is, with its question
+        assert page.by_id("question").text() == named[0].header["question"]
 
     # each download link answers in its format with the same rows
     links = page.by_id("downloads").find_all("a")
