@@ -1,4 +1,8 @@
-"""Server settings, from arguments or SANTECYBER_* environment variables."""
+"""Server settings, from arguments or SANTECYBER_* environment variables.
+
+Every limit of the SPARQL endpoint lives here so an operator can change it without code;
+docs/endpoint.md lists them.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,24 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"SANTECYBER_{name}", default)
 
 
+def _services() -> tuple[str, ...]:
+    return tuple(_env("SERVICE_ALLOWLIST", "").split())
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     build_dir: Path = field(default_factory=lambda: Path(_env("BUILD", str(BUILD_DIR))))
+    #: seconds a query may run before its worker process is killed (503)
     query_timeout: float = field(default_factory=lambda: float(_env("QUERY_TIMEOUT", "30")))
+    #: rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut and flagged
     max_results: int = field(default_factory=lambda: int(_env("MAX_RESULTS", "100000")))
+    #: characters of query text: 414 on GET, 413 on POST beyond this
     max_query_length: int = field(default_factory=lambda: int(_env("MAX_QUERY_LENGTH", "100000")))
+    #: bytes of a POST body: 413 beyond this
+    max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", "1000000")))
+    #: worker processes running queries, each with its own read-only view of the store
     workers: int = field(default_factory=lambda: int(_env("QUERY_WORKERS", "4")))
+    #: bytes of serialised results kept in memory for repeated queries (0: no cache)
+    cache_bytes: int = field(default_factory=lambda: int(_env("CACHE_BYTES", str(64 << 20))))
+    #: SERVICE endpoints queries may call (space-separated IRIs); empty: no federation
+    service_allowlist: tuple[str, ...] = field(default_factory=_services)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import pyoxigraph as ox
-from rdflib.plugins.sparql.parser import parseUpdate
 
 from santecyber.namespaces import PREFIXES
 
@@ -53,7 +53,14 @@ _NOT_CODE = re.compile(
     r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|<[^<>\"{}|^`\\\s]*>|#[^\n]*",
     re.DOTALL,
 )
-_SERVICE = re.compile(r"(?<![?$\w])SERVICE\b", re.IGNORECASE)
+_SERVICE = re.compile(r"(?<![?$\w:])SERVICE(?![\w:-])(?:\s+SILENT(?![\w:-]))?", re.IGNORECASE)
+_IRI = re.compile(r"\s*<([^<>\"{}|^`\\\s]*)>")
+# After blanking, a prologue is only keywords and prefix names; the next word gives the form.
+_FIRST_KEYWORD = re.compile(r"\A(?:\s*(?:BASE|PREFIX\s*[^\s:]*:))*\s*([A-Za-z]+)", re.IGNORECASE)
+_FORMS = {"SELECT": "bindings", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+_UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
 
 
 class QueryRefused(Exception):
@@ -73,12 +80,38 @@ class QuerySyntaxError(Exception):
         self.column = column
 
 
+READ_ONLY_MESSAGE = "SPARQL Update (including LOAD) is not allowed: this endpoint is read-only"
+
+
 def code_only(query: str) -> str:
+    """``query`` with strings, IRIs and comments blanked, every offset kept."""
     return _NOT_CODE.sub(lambda m: " " * len(m.group(0)), query)
+
+
+def query_form_of(query: str) -> str | None:
+    r"""'bindings', 'boolean', 'graph' or 'update' from the first keyword; None if unclear.
+
+    Cheap enough to run before anything touches the store, so that content negotiation
+    and refusals happen first.
+
+    >>> query_form_of("PREFIX ask: <x:> # SELECT\nCONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    'graph'
+    >>> query_form_of("load <http://example.org/data.ttl>")
+    'update'
+    """
+    match = _FIRST_KEYWORD.match(code_only(query))
+    if not match:
+        return None
+    keyword = match.group(1).upper()
+    if keyword in _UPDATE_KEYWORDS:
+        return "update"
+    return _FORMS.get(keyword)
 
 
 def is_update(text: str) -> bool:
     """Whether ``text`` parses as SPARQL Update (parsed only, never run)."""
+    from rdflib.plugins.sparql.parser import parseUpdate  # slow import: only when needed
+
     try:
         parseUpdate(text)
     except Exception:  # any parse failure means: not an update
@@ -86,10 +119,37 @@ def is_update(text: str) -> bool:
     return True
 
 
-def check_allowed(query: str) -> None:
-    """Refuse federation before anything runs: this endpoint makes no outbound requests."""
-    if _SERVICE.search(code_only(query)):
-        raise QueryRefused("SERVICE is not allowed: this endpoint makes no outbound requests", 403)
+def service_iris(query: str) -> list[str | None]:
+    """The endpoint of every SERVICE clause, None where it is not a plain ``<IRI>``.
+
+    >>> service_iris("SELECT * { SERVICE SILENT <http://e.org/sparql> { ?s ?p ?o } }")
+    ['http://e.org/sparql']
+    >>> service_iris('SELECT * { ?s ?p "SERVICE <x:y>" SERVICE ?where { } }')
+    [None]
+    """
+    iris: list[str | None] = []
+    for match in _SERVICE.finditer(code_only(query)):
+        iri = _IRI.match(query, match.end())
+        iris.append(iri.group(1) if iri else None)
+    return iris
+
+
+def check_allowed(query: str, allowed_services: Sequence[str] = ()) -> None:
+    """Refuse updates and federation before anything runs.
+
+    SERVICE is refused unless its endpoint is one of ``allowed_services`` (an operator's
+    allow-list, empty by default: no outbound requests at all).
+    """
+    if query_form_of(query) == "update":
+        raise QueryRefused(READ_ONLY_MESSAGE, 403)
+    for iri in service_iris(query):
+        if iri is None or iri not in allowed_services:
+            where = f" <{iri}>" if iri else " with a variable or prefixed name"
+            raise QueryRefused(
+                f"SERVICE{where} is not allowed: this endpoint makes no outbound requests"
+                + (" except to its allow-list" if allowed_services else ""),
+                403,
+            )
 
 
 @dataclass(frozen=True)
@@ -111,6 +171,43 @@ class QueryResult:
             return self.value.serialize(format=GRAPH_FORMATS[media_type])  # type: ignore[union-attr]
         return self.value.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
 
+    def serialize_limited(self, media_type: str, limit: int) -> tuple[bytes, bool]:
+        """At most ``limit`` rows or triples in ``media_type``, and whether some were cut.
+
+        pyoxigraph's serialisers take a whole result, so the first rows are copied through
+        TSV (lossless: every term in N-Triples syntax) and re-read as a result of their own.
+
+        >>> store = ox.Store()
+        >>> for i in range(3):
+        ...     store.add(ox.Quad(ox.NamedNode(f"http://e.org/{i}"), RDF_TYPE, RDF_TYPE))
+        >>> body, cut = run_query(store, "SELECT ?s { ?s a ?t }").serialize_limited("text/csv", 2)
+        >>> body.count(b"http://e.org/"), cut
+        (2, True)
+        """
+        if self.form == "boolean":
+            return self.value.serialize(format=RESULT_FORMATS[media_type]), False  # type: ignore[union-attr]
+        if self.form == "graph":
+            triples = list(islice(self.value, limit + 1))  # type: ignore[arg-type]
+            prefixes = PREFIXES if media_type in _PREFIXED else None
+            body = ox.serialize(
+                triples[:limit], format=GRAPH_FORMATS[media_type], prefixes=prefixes
+            )
+            return body, len(triples) > limit
+        variables = self.value.variables  # type: ignore[union-attr]
+        rows = list(islice(self.value, limit + 1))  # type: ignore[arg-type]
+        width = range(len(variables))
+        lines = ["\t".join(str(v) for v in variables)]
+        lines.extend(
+            "\t".join("" if row[i] is None else str(row[i]) for i in width) for row in rows[:limit]
+        )
+        tsv = ("\n".join(lines) + "\n").encode()
+        copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+        return copy.serialize(format=RESULT_FORMATS[media_type]), len(rows) > limit
+
+
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_PREFIXED = {"text/turtle", "application/trig", "application/rdf+xml"}
+
 
 _POSITION = re.compile(r"line (\d+) between columns (\d+)|at line (\d+) column (\d+)|(\d+):(\d+)")
 
@@ -120,6 +217,7 @@ def _syntax_error(error: SyntaxError) -> QuerySyntaxError:
     if len(message) > 300:  # the parser lists every expected character class: keep the gist
         message = message[:300].rsplit(",", 1)[0] + ", …"
     match = _POSITION.search(message)
+    message = re.sub(r"^error at \d+:\d+: ", "", message)
     if match:
         numbers = [int(g) for g in match.groups() if g is not None]
         return QuerySyntaxError(message, numbers[0], numbers[1])
@@ -139,6 +237,7 @@ def run_query(
     query: str,
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
+    allowed_services: Sequence[str] = (),
 ) -> QueryResult:
     """Run a read-only query; raises QueryRefused or QuerySyntaxError for bad queries.
 
@@ -150,7 +249,7 @@ def run_query(
     >>> result.form, [str(row["o"]) for row in result.value]
     ('bindings', ['"o"'])
     """
-    check_allowed(query)
+    check_allowed(query, allowed_services)
     options: dict[str, object] = {"prefixes": PREFIXES}
     if default_graphs:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
@@ -162,8 +261,6 @@ def run_query(
         result = store.query(query, **options)
     except SyntaxError as error:
         if is_update(query):
-            raise QueryRefused(
-                "SPARQL Update (including LOAD) is not allowed: this endpoint is read-only", 403
-            ) from None
+            raise QueryRefused(READ_ONLY_MESSAGE, 403) from None
         raise _syntax_error(error) from None
     return QueryResult(query_form(result), result)

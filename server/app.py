@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
@@ -41,8 +42,15 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         allow_origins=["*"],
         allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["ETag", "X-Santecyber-Truncated"],
+        expose_headers=[
+            "ETag",
+            "X-Santecyber-Truncated",
+            "X-Santecyber-Result-Limit",
+            "X-Santecyber-Cache",
+            "Warning",
+        ],
     )
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.include_router(sparql_router(service, config))
     install_query_page(app)
     return app

@@ -1,15 +1,58 @@
-"""HTTP content negotiation: Accept headers with q-values, and format= overrides."""
+"""HTTP content negotiation: Accept headers with q-values, aliases, and format= overrides.
+
+Kept free of any store or server state so that every router (SPARQL, linked data, pages)
+negotiates the same way.
+"""
 
 from __future__ import annotations
 
-from santecyber.sparql import FORMAT_NAMES
+from collections.abc import Sequence
+
+from santecyber.sparql import FORMAT_NAMES, GRAPH_FORMATS, RESULT_FORMATS
+
+#: media types that clients send for a format we serve under its registered name
+RESULT_ALIASES: dict[str, str] = {
+    "application/json": "application/sparql-results+json",
+    "text/json": "application/sparql-results+json",
+    "application/xml": "application/sparql-results+xml",
+    "text/xml": "application/sparql-results+xml",
+    "application/sparql-results+csv": "text/csv",
+    "application/sparql-results+tsv": "text/tab-separated-values",
+    "text/tsv": "text/tab-separated-values",
+}
+GRAPH_ALIASES: dict[str, str] = {
+    "application/json": "application/ld+json",
+    "application/x-turtle": "text/turtle",
+    "application/turtle": "text/turtle",
+    "text/plain": "application/n-triples",
+    "application/xml": "application/rdf+xml",
+    "text/xml": "application/rdf+xml",
+    "text/x-nquads": "application/n-quads",
+    "application/x-trig": "application/trig",
+    # a short format= name meant for results, applied to a graph query
+    "application/sparql-results+json": "application/ld+json",
+    "application/sparql-results+xml": "application/rdf+xml",
+}
+
+
+class NotAcceptable(Exception):
+    """No format the client accepts can carry this answer; ``supported`` lists ours."""
+
+    def __init__(self, supported: Sequence[str], asked: Sequence[str] = ()) -> None:
+        asked_text = f" (asked for {', '.join(asked)})" if asked else ""
+        super().__init__(f"no acceptable format{asked_text}; supported: " + ", ".join(supported))
+        self.supported = list(supported)
 
 
 def accepted_media_types(accept: str | None) -> list[str]:
     """Media types of an Accept header, most preferred first; q=0 ones are dropped.
 
+    Ties keep header order, except that a more specific type beats a wildcard.
+
     >>> accepted_media_types("text/csv;q=0.5, application/sparql-results+json")
     ['application/sparql-results+json', 'text/csv']
+    >>> accepted_media_types("*/*, text/turtle")
+    ['text/turtle', '*/*']
     """
     if not accept:
         return []
@@ -18,18 +61,90 @@ def accepted_media_types(accept: str | None) -> list[str]:
         fields = [f.strip() for f in part.split(";")]
         media_type, quality = fields[0].lower(), 1.0
         for parameter in fields[1:]:
-            if parameter.startswith("q="):
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
                 try:
-                    quality = float(parameter[2:])
+                    quality = float(value)
                 except ValueError:
                     quality = 0.0
         if media_type and quality > 0:
-            ranked.append((-quality, position, media_type))
-    return [media_type for _, _, media_type in sorted(ranked)]
+            specificity = 2 if media_type == "*/*" else 1 if media_type.endswith("/*") else 0
+            ranked.append((-quality, specificity, position, media_type))
+    return [media_type for *_, media_type in sorted(ranked)]
 
 
 def format_override(name: str | None) -> str | None:
-    """The media type for a ``format=``/``output=`` value (short name or media type)."""
-    if name is None:
+    """The media type for a ``format=``/``output=`` value (short name or media type).
+
+    >>> format_override("csv"), format_override("text/turtle"), format_override(None)
+    ('text/csv', 'text/turtle', None)
+    """
+    if name is None or not name.strip():
         return None
-    return FORMAT_NAMES.get(name.lower(), name)
+    name = name.strip().lower()
+    return FORMAT_NAMES.get(name, name)
+
+
+def supported_for(form: str) -> list[str]:
+    """The media types an answer of ``form`` ('bindings', 'boolean', 'graph') can take."""
+    return list(GRAPH_FORMATS if form == "graph" else RESULT_FORMATS)
+
+
+def default_for(form: str) -> str:
+    return "text/turtle" if form == "graph" else "application/sparql-results+json"
+
+
+def choose_media_type(accepted: Sequence[str], supported: Sequence[str], default: str) -> str:
+    """The first of ``accepted`` (ordered by preference) that ``supported`` offers.
+
+    No preference at all, or ``*/*``, gives ``default``; aliases (``application/json``…)
+    map to the registered type of the same format.
+
+    >>> choose_media_type(["text/html", "text/*"], ["text/csv", "text/turtle"], "text/csv")
+    'text/csv'
+    >>> choose_media_type(["application/json"], ["application/ld+json"], "text/turtle")
+    'application/ld+json'
+    """
+    graph = default in GRAPH_FORMATS
+    aliases = GRAPH_ALIASES if graph else RESULT_ALIASES
+    for media_type in accepted:
+        media_type = aliases.get(media_type, media_type)
+        if media_type in ("*/*", "*"):
+            return default
+        if media_type.endswith("/*"):
+            prefix = media_type[:-1]
+            if default.startswith(prefix):
+                return default
+            for candidate in supported:
+                if candidate.startswith(prefix):
+                    return candidate
+        elif media_type in supported:
+            return media_type
+    if not accepted:
+        return default
+    raise NotAcceptable(supported, accepted)
+
+
+def negotiate(form: str, accepted: Sequence[str]) -> str:
+    """The media type for an answer of ``form`` given the client's preferences.
+
+    >>> negotiate("graph", ["*/*"]), negotiate("bindings", ["text/csv"])
+    ('text/turtle', 'text/csv')
+    """
+    return choose_media_type(accepted, supported_for(form), default_for(form))
+
+
+def prefers(accepted: Sequence[str], media_type: str, over: Sequence[str]) -> bool:
+    """Whether ``media_type`` comes before every one of ``over`` in the client's preferences.
+
+    >>> prefers(["text/html", "*/*"], "text/html", ["text/turtle"])
+    True
+    >>> prefers(["*/*"], "text/html", ["text/turtle"])
+    False
+    """
+    for candidate in accepted:
+        if candidate == media_type:
+            return True
+        if candidate in over or candidate == "*/*":
+            return False
+    return False

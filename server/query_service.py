@@ -1,78 +1,230 @@
-"""Runs queries on the current store off the event loop, so one query never blocks the rest."""
+"""Runs queries on the store in service, in worker processes, with a cache in front.
+
+Why processes: pyoxigraph cannot cancel a query, so the only way to enforce a time limit and
+get the capacity back is to kill the process running it. Why a cache: analysts send the same
+queries again and again, and the data only changes with a new build (its version is part of
+every key, so a new build never serves stale answers).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import queue
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
 from santecyber.config import ServerConfig
-from santecyber.sparql import run_query
+from santecyber.server.negotiation import (
+    NotAcceptable,
+    choose_media_type,
+    negotiate,
+)
+from santecyber.server.query_worker import (
+    QueryWorker,
+    WorkerLost,
+    WorkError,
+    WorkRequest,
+    WorkResult,
+)
+from santecyber.sparql import QueryRefused, QuerySyntaxError, check_allowed, query_form_of
 from santecyber.store import BuildDirectory
+
+__all__ = [
+    "Answer",
+    "NotAcceptable",
+    "Plan",
+    "QueryService",
+    "QueryUnavailable",
+    "ResultCache",
+    "choose_media_type",
+]
+
+
+class QueryUnavailable(Exception):
+    """The query could not be answered now (time limit, no free worker): HTTP 503."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.status = 503
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
 class Answer:
     body: bytes
     media_type: str
+    truncated: bool = False
+    etag: str = ""
+    cached: bool = False
 
 
-class NotAcceptable(Exception):
-    def __init__(self, supported: list[str]) -> None:
-        super().__init__("no acceptable format; supported: " + ", ".join(supported))
-        self.supported = supported
+class CacheKey(NamedTuple):
+    version: str
+    query: str
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    #: the negotiated media type, or the client's preferences when the form was unclear
+    media: tuple[str, ...]
 
 
-def choose_media_type(accepted: Sequence[str], supported: list[str], default: str) -> str:
-    """The first of ``accepted`` (already ordered by preference) that is supported."""
-    for media_type in accepted:
-        if media_type in ("*/*", ""):
-            return default
-        if media_type.endswith("/*"):
-            prefix = media_type[:-1]
-            for candidate in supported:
-                if candidate.startswith(prefix):
-                    return candidate
-        elif media_type in supported:
-            return media_type
-    if not accepted:
-        return default
-    raise NotAcceptable(supported)
+@dataclass(frozen=True)
+class Plan:
+    """What a request will run, decided before anything touches the store."""
+
+    key: CacheKey
+    media_type: str | None
+
+    @property
+    def etag(self) -> str:
+        """Weak: the same answer gzipped or not is the same representation for us."""
+        digest = hashlib.sha256(repr(self.key[1:]).encode()).hexdigest()[:20]
+        return f'W/"{self.key.version}-{digest}"'
+
+
+class ResultCache:
+    """Serialised answers, least recently used dropped first, bounded in bytes."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self._entries: OrderedDict[CacheKey, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: CacheKey) -> Answer | None:
+        with self._lock:
+            answer = self._entries.get(key)
+            if answer is not None:
+                self._entries.move_to_end(key)
+            return answer
+
+    def put(self, key: CacheKey, answer: Answer) -> None:
+        cost = len(answer.body) + len(key.query)
+        if cost > self.capacity // 4:  # one huge answer must not flush everything else
+            return
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self.size -= len(previous.body) + len(key.query)
+            self._entries[key] = answer
+            self.size += cost
+            while self.size > self.capacity:
+                old_key, old = self._entries.popitem(last=False)
+                self.size -= len(old.body) + len(old_key.query)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class QueryService:
-    """Owns the store in service and the threads that query it."""
+    """Owns the worker processes, the version in service and the result cache.
+
+    ``execute`` is the one entry point for every router: it returns serialised bytes and
+    their media type, or raises QuerySyntaxError, QueryRefused, NotAcceptable or
+    QueryUnavailable.
+    """
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.directory = BuildDirectory(config.build_dir)
+        #: the store in service, opened read-only in this process for small lookups
         self.store: ox.Store | None = None
         self.version = ""
-        self._pool: ThreadPoolExecutor | None = None
+        self.cache = ResultCache(config.cache_bytes)
+        self._idle: queue.Queue[QueryWorker] = queue.Queue()
+        self._workers: set[QueryWorker] = set()
+        self._lock = threading.Lock()
+        self._threads: ThreadPoolExecutor | None = None
+        self._stopped = False
+
+    # life cycle
 
     def start(self) -> None:
         self.store, self.version = self.directory.open_current()
-        self._pool = ThreadPoolExecutor(self.config.workers, thread_name_prefix="sparql")
+        self._stopped = False
+        self._threads = ThreadPoolExecutor(
+            max(32, self.config.workers * 8), thread_name_prefix="sparql"
+        )
+        starting = [self._threads.submit(self._spawn) for _ in range(self.config.workers)]
+        for future in starting:
+            future.result()
 
     def stop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._stopped = True
+        with self._lock:
+            workers = list(self._workers)
+            self._workers.clear()
+        for worker in workers:
+            worker.close()
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
 
-    def _answer(
+    def _spawn(self) -> None:
+        worker = QueryWorker(self.config.build_dir)
+        with self._lock:
+            if self._stopped:
+                worker.close()
+                return
+            self._workers.add(worker)
+        self._idle.put(worker)
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for operators and tests)."""
+        with self._lock:
+            return sorted(w.pid for w in self._workers if w.pid is not None)
+
+    def refresh(self) -> str:
+        """The version in service, following a new build without a restart."""
+        version = self.directory.current_version()
+        if version and version != self.version:
+            self.store, self.version = self.directory.open_current()
+        return self.version
+
+    # queries
+
+    def plan(
         self,
         query: str,
-        default_graphs: Sequence[str],
-        named_graphs: Sequence[str],
-        accepted: Sequence[str],
-    ) -> Answer:
-        # pyoxigraph's result iterators belong to the thread that made them: serialise here.
-        assert self.store is not None
-        result = run_query(self.store, query, default_graphs, named_graphs)
-        media_type = choose_media_type(accepted, result.media_types(), result.default_media_type)
-        return Answer(result.serialize(media_type), media_type)
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        accepted: Sequence[str] = (),
+    ) -> Plan:
+        """Refuse, negotiate and key a request without running it (so 304/406 cost nothing)."""
+        check_allowed(query, self.config.service_allowlist)
+        form = query_form_of(query)
+        media_type = negotiate(form, accepted) if form in ("bindings", "boolean", "graph") else None
+        media = (media_type,) if media_type else tuple(accepted)
+        key = CacheKey(self.refresh(), query, tuple(default_graphs), tuple(named_graphs), media)
+        return Plan(key, media_type)
+
+    async def run(self, plan: Plan) -> Answer:
+        """The answer to a planned request, from the cache or a worker."""
+        cached = self.cache.get(plan.key)
+        if cached is not None:
+            return Answer(cached.body, cached.media_type, cached.truncated, plan.etag, True)
+        request = WorkRequest(
+            query=plan.key.query,
+            version=plan.key.version,
+            default_graphs=plan.key.default_graphs,
+            named_graphs=plan.key.named_graphs,
+            accepted=plan.key.media,
+            max_results=self.config.max_results,
+            allowed_services=self.config.service_allowlist,
+        )
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._threads, self._call, request)
+        if isinstance(result, WorkError):
+            raise _as_exception(result)
+        answer = Answer(result.body, result.media_type, result.truncated, plan.etag)
+        if self.config.cache_bytes > 0:
+            self.cache.put(plan.key, answer)
+        return answer
 
     async def execute(
         self,
@@ -81,7 +233,42 @@ class QueryService:
         named_graphs: Sequence[str] = (),
         accepted: Sequence[str] = (),
     ) -> Answer:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool, self._answer, query, default_graphs, named_graphs, accepted
-        )
+        """Serialised answer to ``query`` in the first of ``accepted`` that fits its form."""
+        return await self.run(self.plan(query, default_graphs, named_graphs, accepted))
+
+    def _call(self, request: WorkRequest) -> WorkResult | WorkError:
+        """Blocking: borrow a worker, run, give it back (or a fresh one if it was killed)."""
+        timeout = self.config.query_timeout
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise QueryUnavailable(
+                f"every query worker stayed busy for {timeout:g} s: try again later"
+            ) from None
+        try:
+            result = worker.call(request, timeout)
+        except WorkerLost as lost:
+            with self._lock:
+                self._workers.discard(worker)
+            if not self._stopped and self._threads is not None:
+                self._threads.submit(self._spawn)
+            raise QueryUnavailable(str(lost), lost.timed_out) from None
+        except BaseException:
+            worker.kill()
+            with self._lock:
+                self._workers.discard(worker)
+            if not self._stopped and self._threads is not None:
+                self._threads.submit(self._spawn)
+            raise
+        self._idle.put(worker)
+        return result
+
+
+def _as_exception(error: WorkError) -> Exception:
+    if error.kind == "syntax":
+        return QuerySyntaxError(error.message, error.line, error.column)
+    if error.kind == "not-acceptable":
+        return NotAcceptable(error.supported)
+    if error.kind == "unavailable":
+        return QueryUnavailable(error.message)
+    return QueryRefused(error.message, error.status)

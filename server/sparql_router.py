@@ -1,93 +1,292 @@
-"""The SPARQL 1.1 Protocol endpoint at /sparql (query operation)."""
+"""The SPARQL 1.1 Protocol endpoint at /sparql: query operation only, read-only.
+
+Every request is checked (method, content type, sizes, one query, no update, no SERVICE)
+before anything touches the store; content negotiation and conditional GET happen before a
+worker is asked, so 304/406 cost nothing. docs/endpoint.md describes the behaviour.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Sequence
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from santecyber.config import ServerConfig
-from santecyber.server.negotiation import accepted_media_types, format_override
-from santecyber.server.query_service import NotAcceptable, QueryService
-from santecyber.sparql import QueryRefused, QuerySyntaxError
+from santecyber.server.negotiation import (
+    NotAcceptable,
+    accepted_media_types,
+    choose_media_type,
+    format_override,
+    prefers,
+)
+from santecyber.server.query_service import Answer, QueryService, QueryUnavailable
+from santecyber.server.service_description import (
+    DESCRIPTION_FORMATS,
+    describe_service,
+    graph_sizes,
+    serialize_description,
+)
+from santecyber.sparql import READ_ONLY_MESSAGE, QueryRefused, QuerySyntaxError
+
+ALLOW = "GET, HEAD, POST, OPTIONS"
+QUERY_CONTENT_TYPES = ["application/sparql-query", "application/x-www-form-urlencoded"]
+#: revalidate every time: answers only change with a new build, and then the ETag changes
+CACHE_CONTROL = "public, no-cache"
+TRUNCATED_HEADER = "X-Santecyber-Truncated"
 
 
-def _error(status: int, message: str, **extra: object) -> Response:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+class ProtocolError(Exception):
+    """A request the protocol does not allow, with the status and message to send."""
+
+    def __init__(self, status: int, message: str, **headers: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, **extra: object
+) -> Response:
+    return JSONResponse(
+        {"error": message, "status": status, **extra},
+        status_code=status,
+        headers={"Vary": "Accept", **(headers or {})},
+    )
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison (RFC 9110 13.1.2), as GET conditionals use.
+
+    >>> etag_matches('"x", W/"v1-abc"', 'W/"v1-abc"'), etag_matches('"v2"', 'W/"v1"')
+    (True, False)
+    """
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+class Parameters:
+    """The protocol parameters of one request, from the URL and (POST) the body."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self.pairs = list(pairs)
+
+    def all(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
+
+    def first(self, *names: str) -> str | None:
+        for name in names:
+            values = self.all(name)
+            if values:
+                return values[0]
+        return None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"request body of {declared} bytes exceeds the limit of {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(413, f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_utf8(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(400, f"{what} is not UTF-8 (byte {error.start})") from None
+
+
+def parse_form(body: bytes) -> list[tuple[str, str]]:
+    """application/x-www-form-urlencoded, strictly UTF-8 once percent-decoded."""
+    try:
+        text = body.decode("ascii")
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(400, f"form body is not UTF-8 (byte {error.start})") from None
+    except ValueError as error:
+        raise ProtocolError(400, f"form body is malformed: {error}") from None
+
+
+def single_query(parameters: Parameters, body_query: str | None = None) -> str | None:
+    """The one query of a request (None: none at all); two, or query with update: 400."""
+    queries = parameters.all("query") + ([body_query] if body_query is not None else [])
+    updates = parameters.all("update")
+    if updates and queries:
+        raise ProtocolError(400, "a request carries either 'query' or 'update', not both")
+    if updates:
+        raise ProtocolError(403, READ_ONLY_MESSAGE)
+    if len(queries) > 1:
+        raise ProtocolError(400, f"{len(queries)} queries in one request: send exactly one")
+    if not queries:
+        return None
+    if not queries[0].strip():
+        raise ProtocolError(400, "parameter 'query' is empty")
+    return queries[0]
+
+
+def preferences(request: Request, parameters: Parameters) -> list[str]:
+    """The client's media types, best first: ``format=``/``output=`` beats Accept."""
+    override = format_override(parameters.first("format", "output"))
+    return [override] if override else accepted_media_types(request.headers.get("accept"))
+
+
+def answer_headers(answer: Answer, config: ServerConfig) -> dict[str, str]:
+    headers = {
+        "Vary": "Accept",
+        "Cache-Control": CACHE_CONTROL,
+        "X-Santecyber-Cache": "hit" if answer.cached else "miss",
+    }
+    if answer.etag:
+        headers["ETag"] = answer.etag
+    if answer.truncated:
+        headers[TRUNCATED_HEADER] = "true"
+        headers["X-Santecyber-Result-Limit"] = str(config.max_results)
+        headers["Warning"] = (
+            f'199 santecyber "results truncated to the first {config.max_results}:'
+            ' narrow the query or page it with LIMIT/OFFSET"'
+        )
+    return headers
 
 
 def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
     router = APIRouter()
+    sizes_by_version: dict[str, dict[str, int]] = {}
 
-    async def answer(
+    async def run(
         request: Request,
-        query: str | None,
-        default_graphs: list[str],
-        named_graphs: list[str],
-        output: str | None,
+        query: str,
+        parameters: Parameters,
+        conditional: bool,
     ) -> Response:
-        if not query:
-            return _error(400, "missing parameter 'query'")
-        if len(query) > config.max_query_length:
-            return _error(414, f"query longer than {config.max_query_length} characters")
-        override = format_override(output)
-        accepted = [override] if override else accepted_media_types(request.headers.get("accept"))
+        accepted = preferences(request, parameters)
         try:
-            result = await service.execute(query, default_graphs, named_graphs, accepted)
+            plan = service.plan(
+                query,
+                parameters.all("default-graph-uri"),
+                parameters.all("named-graph-uri"),
+                accepted,
+            )
+            if conditional and etag_matches(request.headers.get("if-none-match"), plan.etag):
+                headers = {"ETag": plan.etag, "Vary": "Accept", "Cache-Control": CACHE_CONTROL}
+                return Response(status_code=304, headers=headers)
+            answer = await service.run(plan)
         except QuerySyntaxError as error:
-            return _error(
-                400, f"SPARQL syntax error: {error}", line=error.line, column=error.column
+            where = f" at line {error.line}, column {error.column}" if error.line else ""
+            return error_response(
+                400, f"SPARQL syntax error{where}: {error}", line=error.line, column=error.column
             )
         except QueryRefused as error:
-            return _error(error.status, str(error))
+            return error_response(error.status, str(error))
         except NotAcceptable as error:
-            return _error(406, str(error), supported=error.supported)
+            return error_response(406, str(error), supported=error.supported)
+        except QueryUnavailable as error:
+            extra = {"timeout_seconds": config.query_timeout} if error.timed_out else {}
+            retry = {} if error.timed_out else {"Retry-After": "5"}
+            return error_response(503, str(error), retry, **extra)
         return Response(
-            result.body,
-            media_type=result.media_type,
-            headers={"Vary": "Accept", "ETag": f'"{service.version}"'},
+            answer.body, media_type=answer.media_type, headers=answer_headers(answer, config)
         )
 
-    @router.get("/sparql")
-    async def sparql_get(request: Request) -> Response:
-        params = request.query_params
-        if len(params.getlist("query")) > 1:
-            return _error(400, "more than one 'query' parameter")
-        return await answer(
-            request,
-            params.get("query"),
-            params.getlist("default-graph-uri"),
-            params.getlist("named-graph-uri"),
-            params.get("format") or params.get("output"),
+    async def sizes() -> dict[str, int]:
+        version = service.refresh()
+        if version not in sizes_by_version and service.store is not None:
+            store = service.store
+            sizes_by_version.clear()
+            sizes_by_version[version] = await asyncio.to_thread(graph_sizes, store)
+        return sizes_by_version.get(version, {})
+
+    async def description(request: Request, parameters: Parameters) -> Response:
+        accepted = preferences(request, parameters)
+        page = getattr(request.app.state, "query_page", None)
+        if page is not None and prefers(accepted, "text/html", DESCRIPTION_FORMATS):
+            shown = page(request) if callable(page) else page
+            if inspect.isawaitable(shown):
+                shown = await shown
+            return shown if isinstance(shown, Response) else HTMLResponse(str(shown))
+        try:
+            media_type = choose_media_type(accepted, DESCRIPTION_FORMATS, "text/turtle")
+        except NotAcceptable as error:
+            if "text/html" not in accepted:
+                return error_response(406, str(error), supported=error.supported)
+            media_type = "text/turtle"
+        version = service.refresh()
+        etag = f'W/"{version}-sd-{media_type}"'
+        headers = {"Vary": "Accept", "ETag": etag, "Cache-Control": CACHE_CONTROL}
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        endpoint = str(request.url.replace(query=None, fragment=None))
+        triples = describe_service(endpoint, version, await sizes(), config)
+        body = serialize_description(triples, media_type)
+        return Response(body, media_type=media_type, headers=headers)
+
+    async def handle(request: Request) -> Response:
+        try:
+            url_parameters = Parameters(request.query_params.multi_items())
+            if request.method in ("GET", "HEAD"):
+                query = single_query(url_parameters)
+                if query is None:
+                    return await description(request, url_parameters)
+                if len(query) > config.max_query_length:
+                    raise ProtocolError(
+                        414,
+                        f"query of {len(query)} characters exceeds the limit of"
+                        f" {config.max_query_length}: POST longer queries",
+                    )
+                return await run(request, query, url_parameters, conditional=True)
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type == "application/sparql-update":
+                raise ProtocolError(403, READ_ONLY_MESSAGE)
+            if content_type not in QUERY_CONTENT_TYPES:
+                shown = content_type or "no Content-Type"
+                raise ProtocolError(
+                    415,
+                    f"{shown} is not accepted: POST a query as " + " or ".join(QUERY_CONTENT_TYPES),
+                )
+            body = await read_body(request, config.max_body_bytes)
+            if content_type == "application/sparql-query":
+                parameters = url_parameters
+                query = single_query(parameters, decode_utf8(body, "query body"))
+            else:
+                parameters = Parameters(url_parameters.pairs + parse_form(body))
+                query = single_query(parameters)
+            if query is None:
+                raise ProtocolError(400, "missing parameter 'query'")
+            if len(query) > config.max_query_length:
+                raise ProtocolError(
+                    413,
+                    f"query of {len(query)} characters exceeds the limit of"
+                    f" {config.max_query_length}",
+                )
+            return await run(request, query, parameters, conditional=False)
+        except ProtocolError as error:
+            return error_response(error.status, str(error), error.headers)
+
+    router.add_api_route("/sparql", handle, methods=["GET", "HEAD", "POST"], include_in_schema=True)
+
+    async def not_allowed(request: Request) -> Response:
+        return error_response(
+            405, f"{request.method} is not allowed on /sparql: use {ALLOW}", {"Allow": ALLOW}
         )
 
-    @router.post("/sparql")
-    async def sparql_post(request: Request) -> Response:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        params = request.query_params
-        default_graphs = params.getlist("default-graph-uri")
-        named_graphs = params.getlist("named-graph-uri")
-        output = params.get("format") or params.get("output")
-        if content_type == "application/sparql-query":
-            query = (await request.body()).decode("utf-8", errors="replace")
-        elif content_type == "application/x-www-form-urlencoded":
-            form = await request.form()
-            if form.getlist("update"):
-                return _error(403, "SPARQL Update is not allowed: this endpoint is read-only")
-            queries = form.getlist("query")
-            if len(queries) > 1:
-                return _error(400, "more than one 'query' parameter")
-            query = str(queries[0]) if queries else None
-            default_graphs += [str(v) for v in form.getlist("default-graph-uri")]
-            named_graphs += [str(v) for v in form.getlist("named-graph-uri")]
-            output = output or form.get("format") or form.get("output")  # type: ignore[assignment]
-        elif content_type == "application/sparql-update":
-            return _error(403, "SPARQL Update is not allowed: this endpoint is read-only")
-        else:
-            return _error(
-                415, "POST a query as application/sparql-query or application/x-www-form-urlencoded"
-            )
-        return await answer(
-            request, query, default_graphs, named_graphs, str(output) if output else None
-        )
+    async def options(request: Request) -> Response:
+        return Response(status_code=204, headers={"Allow": ALLOW})
 
+    router.add_api_route(
+        "/sparql", not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
+    )
+    router.add_api_route("/sparql", options, methods=["OPTIONS"], include_in_schema=False)
     return router

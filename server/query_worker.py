@@ -1,0 +1,161 @@
+"""Query worker processes: pyoxigraph cannot cancel a query, but a process can be killed.
+
+Each worker opens the store in service read-only, runs one query at a time and sends back the
+serialised answer (pyoxigraph's result iterators belong to the thread that made them, so
+serialising happens here too). The server kills a worker whose query runs past its time
+limit and starts another; nothing else is lost, since workers hold no state but the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from santecyber.server.negotiation import NotAcceptable, negotiate
+from santecyber.sparql import QueryRefused, QuerySyntaxError, run_query
+
+#: forkserver: workers fork from a small clean process with these modules already imported,
+#: so a replacement is ready in milliseconds and never inherits the server's threads.
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["santecyber.server.query_worker"])
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class WorkRequest:
+    query: str
+    version: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    accepted: tuple[str, ...] = ()
+    max_results: int = 100_000
+    allowed_services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkResult:
+    body: bytes
+    media_type: str
+    truncated: bool
+    form: str
+
+
+@dataclass(frozen=True)
+class WorkError:
+    """A query the worker could not answer: what kind of failure, with its HTTP status."""
+
+    kind: str  # syntax | refused | not-acceptable | unavailable | failed
+    status: int
+    message: str
+    line: int = 0
+    column: int = 0
+    supported: tuple[str, ...] = field(default=())
+
+
+class WorkerLost(Exception):
+    """The worker was killed (time limit) or died (crash, out of memory)."""
+
+    def __init__(self, message: str, timed_out: bool) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+def answer(store: ox.Store, request: WorkRequest) -> WorkResult | WorkError:
+    """Run ``request`` on ``store``; every expected failure becomes a WorkError."""
+    try:
+        result = run_query(
+            store,
+            request.query,
+            request.default_graphs,
+            request.named_graphs,
+            request.allowed_services,
+        )
+        media_type = negotiate(result.form, request.accepted)
+        body, truncated = result.serialize_limited(media_type, request.max_results)
+    except QuerySyntaxError as error:
+        return WorkError("syntax", 400, str(error), error.line, error.column)
+    except QueryRefused as error:
+        return WorkError("refused", error.status, str(error))
+    except NotAcceptable as error:
+        return WorkError("not-acceptable", 406, str(error), supported=tuple(error.supported))
+    except (OSError, ValueError, TypeError, RuntimeError) as error:
+        return WorkError("failed", 400, f"query evaluation failed: {error}")
+    return WorkResult(body, media_type, truncated, result.form)
+
+
+def _open(build_root: Path, version: str) -> ox.Store:
+    return ox.Store.read_only(str(build_root / "stores" / version))
+
+
+def worker_main(connection: Connection, build_root: str) -> None:
+    """Serve requests from ``connection`` until it closes or sends None."""
+    root = Path(build_root)
+    store: ox.Store | None = None
+    version = ""
+    connection.send(("ready", os.getpid()))
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        try:
+            if store is None or request.version != version:
+                store, version = _open(root, request.version), request.version
+            response: WorkResult | WorkError = answer(store, request)
+        except OSError as error:
+            message = f"store {request.version} cannot be opened: {error}"
+            response = WorkError("unavailable", 503, message)
+        connection.send(response)
+
+
+class QueryWorker:
+    """One worker process and the pipe to it; used by one thread at a time."""
+
+    def __init__(self, build_root: Path) -> None:
+        self.connection, child = _CONTEXT.Pipe(duplex=True)
+        self.process = _CONTEXT.Process(
+            target=worker_main, args=(child, str(build_root)), daemon=True, name="sparql-worker"
+        )
+        self.process.start()
+        child.close()
+        if not self.connection.poll(START_TIMEOUT):
+            self.kill()
+            raise RuntimeError(f"query worker did not start within {START_TIMEOUT} s")
+        self.connection.recv()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def call(self, request: WorkRequest, timeout: float) -> WorkResult | WorkError:
+        """Send ``request`` and wait at most ``timeout`` s; on time out the worker is killed."""
+        try:
+            self.connection.send(request)
+            if self.connection.poll(timeout):
+                return self.connection.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            self.kill()
+            raise WorkerLost("the query worker stopped unexpectedly", timed_out=False) from None
+        self.kill()
+        raise WorkerLost(f"query stopped after the time limit of {timeout:g} s", timed_out=True)
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.connection.close()
+
+    def close(self) -> None:
+        """Ask the worker to finish, killing it if it does not promptly."""
+        with contextlib.suppress(OSError, ValueError):
+            self.connection.send(None)
+        self.process.join(1)
+        self.kill()

@@ -1,0 +1,467 @@
+"""The SPARQL 1.1 Protocol at /sparql, against the real app under uvicorn.
+
+Every expected answer is computed from the built store with run_query, never written down.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from santecyber.namespaces import sparql_prefixes
+from santecyber.sparql import QuerySyntaxError, run_query
+
+COUNT_ATTACKS = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a sc:Attack }"
+ATTACKS = "SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a"
+CONSTRUCT_ATTACKS = (
+    "CONSTRUCT { ?a a sc:Attack ; rdfs:label ?l } WHERE { ?a a sc:Attack ; rdfs:label ?l }"
+)
+SD = "http://www.w3.org/ns/sparql-service-description#"
+SRX = "{http://www.w3.org/2005/sparql-results#}"
+
+
+@pytest.fixture(scope="module")
+def store(built):
+    store, _ = built.open_current()
+    return store
+
+
+@pytest.fixture(scope="module")
+def client(live_server):
+    with live_server.client() as client:
+        yield client
+
+
+def expected_rows(store: ox.Store, query: str, **graphs: list[str]) -> list[dict[str, str]]:
+    """The rows the store gives, each a dict of variable -> lexical value."""
+    result = run_query(store, query, **graphs)
+    variables = [v.value for v in result.value.variables]
+    return [{v: row[v].value for v in variables if row[v] is not None} for row in result.value]
+
+
+def json_rows(body: bytes) -> list[dict[str, str]]:
+    data = json.loads(body)
+    return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+
+
+def attack_count(store: ox.Store) -> int:
+    return int(expected_rows(store, COUNT_ATTACKS)[0]["n"])
+
+
+# the three ways to send a query
+
+
+def test_get_post_form_and_post_direct_give_the_same_rows(client, store):
+    expected = expected_rows(store, ATTACKS)
+    assert len(expected) == attack_count(store) > 0
+    got = client.get("/sparql", params={"query": ATTACKS})
+    form = client.post("/sparql", data={"query": ATTACKS})
+    direct = client.post(
+        "/sparql", content=ATTACKS, headers={"Content-Type": "application/sparql-query"}
+    )
+    for response in (got, form, direct):
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/sparql-results+json"
+        assert json_rows(response.content) == expected
+
+
+def test_prefixes_are_predeclared_but_explicit_ones_work_too(client, store):
+    explicit = sparql_prefixes() + COUNT_ATTACKS
+    response = client.get("/sparql", params={"query": explicit})
+    assert json_rows(response.content) == [{"n": str(attack_count(store))}]
+
+
+def test_ask_answers_true_and_false(client):
+    yes = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"}).json()
+    no = client.get("/sparql", params={"query": "ASK { ?a a sc:NoSuchClass }"}).json()
+    assert (yes["boolean"], no["boolean"]) == (True, False)
+
+
+# the dataset: default-graph-uri and named-graph-uri
+
+
+def source_graphs(store: ox.Store) -> list[str]:
+    rows = expected_rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { } } ORDER BY ?g")
+    return [row["g"] for row in rows if "/graph/source/" in row["g"]]
+
+
+def test_default_graph_is_the_union_unless_given(client, store):
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    graph = source_graphs(store)[0]
+    in_graph = expected_rows(
+        store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    )
+    union = expected_rows(store, count)
+    assert int(in_graph[0]["n"]) < int(union[0]["n"])
+    whole = client.get("/sparql", params={"query": count})
+    one = client.get("/sparql", params={"query": count, "default-graph-uri": graph})
+    posted = client.post("/sparql", data={"query": count, "default-graph-uri": graph})
+    assert json_rows(whole.content) == union
+    assert json_rows(one.content) == in_graph
+    assert json_rows(posted.content) == in_graph
+
+
+def test_named_graph_uri_limits_the_graphs_graph_sees(client, store):
+    graphs = source_graphs(store)[:2]
+    assert len(graphs) == 2
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
+    response = client.get(
+        "/sparql", params=[("query", query)] + [("named-graph-uri", g) for g in graphs]
+    )
+    assert [row["g"] for row in json_rows(response.content)] == sorted(graphs)
+    everything = client.get("/sparql", params={"query": query})
+    assert len(json_rows(everything.content)) > 2
+
+
+def test_two_default_graphs_are_merged(client, store):
+    graphs = source_graphs(store)[:2]
+    query = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"
+    expected = expected_rows(store, query, default_graphs=graphs)
+    response = client.get(
+        "/sparql", params=[("query", query)] + [("default-graph-uri", g) for g in graphs]
+    )
+    assert json_rows(response.content) == expected
+
+
+# result formats
+
+
+def test_select_in_xml_csv_and_tsv(client, store):
+    expected = [row["a"] for row in expected_rows(store, ATTACKS)]
+    xml = client.get(
+        "/sparql", params={"query": ATTACKS}, headers={"Accept": "application/sparql-results+xml"}
+    )
+    assert xml.headers["content-type"] == "application/sparql-results+xml"
+    uris = [e.text for e in ET.fromstring(xml.content).iter(f"{SRX}uri")]
+    assert uris == expected
+    table = client.get("/sparql", params={"query": ATTACKS}, headers={"Accept": "text/csv"})
+    assert table.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(table.text)))
+    assert rows[0] == ["a"] and [r[0] for r in rows[1:]] == expected
+    tsv = client.get(
+        "/sparql", params={"query": ATTACKS}, headers={"Accept": "text/tab-separated-values"}
+    )
+    lines = tsv.text.splitlines()
+    assert lines[0] == "?a" and lines[1:] == [f"<{a}>" for a in expected]
+
+
+@pytest.mark.parametrize(
+    ("media_type", "rdflib_format"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "nt"),
+        ("application/n-quads", "nquads"),
+        ("application/trig", "trig"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+    ],
+)
+def test_construct_in_every_rdf_format(client, store, media_type, rdflib_format):
+    expected = rdflib.Graph()
+    for triple in run_query(store, CONSTRUCT_ATTACKS).value:
+        expected.parse(data=ox.serialize([triple], format=ox.RdfFormat.N_TRIPLES), format="nt")
+    assert len(expected) >= 2 * attack_count(store)
+    response = client.get(
+        "/sparql", params={"query": CONSTRUCT_ATTACKS}, headers={"Accept": media_type}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    got = rdflib.Dataset() if rdflib_format in ("nquads", "trig") else rdflib.Graph()
+    got.parse(data=response.content, format=rdflib_format)
+    triples = {
+        (s, p, o) for s, p, o, *_ in (got.quads() if isinstance(got, rdflib.Dataset) else got)
+    }
+    assert triples == set(expected)
+
+
+def test_describe_returns_the_resource_triples(client, store):
+    attack = expected_rows(store, ATTACKS)[0]["a"]
+    response = client.get(
+        "/sparql",
+        params={"query": f"DESCRIBE <{attack}>"},
+        headers={"Accept": "application/n-triples"},
+    )
+    graph = rdflib.Graph().parse(data=response.content, format="nt")
+    labels = expected_rows(store, f"SELECT ?l WHERE {{ <{attack}> rdfs:label ?l }}")
+    assert {str(o) for o in graph.objects(rdflib.URIRef(attack), rdflib.RDFS.label)} == {
+        row["l"] for row in labels
+    }
+
+
+# content negotiation
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        (
+            "application/sparql-results+json;q=0.1, text/tab-separated-values",
+            "text/tab-separated-values",
+        ),
+        ("text/html, text/*;q=0.8", "text/csv"),
+        ("application/json", "application/sparql-results+json"),
+        ("*/*", "application/sparql-results+json"),
+        (None, "application/sparql-results+json"),
+    ],
+)
+def test_accept_with_q_values_and_wildcards(client, accept, expected):
+    request = client.build_request("GET", "/sparql", params={"query": ATTACKS})
+    if accept is None:
+        del request.headers["accept"]
+    else:
+        request.headers["accept"] = accept
+    response = client.send(request)
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == expected
+    assert "Accept" in response.headers["vary"]
+    assert len(response.content) > 0
+
+
+def test_graph_defaults_to_turtle_and_wildcards_pick_rdf(client):
+    default = client.get("/sparql", params={"query": CONSTRUCT_ATTACKS}, headers={"Accept": "*/*"})
+    assert default.headers["content-type"].split(";")[0] == "text/turtle"
+    json_ld = client.get(
+        "/sparql", params={"query": CONSTRUCT_ATTACKS}, headers={"Accept": "application/json"}
+    )
+    assert json_ld.headers["content-type"] == "application/ld+json"
+    assert isinstance(json_ld.json(), (list, dict))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+        ("xml", "application/sparql-results+xml"),
+        ("json", "application/sparql-results+json"),
+    ],
+)
+def test_format_parameter_overrides_accept(client, store, name, expected):
+    for parameter in ("format", "output"):
+        response = client.get(
+            "/sparql",
+            params={"query": COUNT_ATTACKS, parameter: name},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert response.headers["content-type"].split(";")[0] == expected
+        assert str(attack_count(store)) in response.text
+
+
+def test_unsupported_format_is_406_listing_what_is_supported(client):
+    response = client.get("/sparql", params={"query": ATTACKS}, headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    body = response.json()
+    assert (
+        "text/csv" in body["supported"] and "application/sparql-results+json" in body["supported"]
+    )
+    assert response.headers["vary"].startswith("Accept")
+    graph = client.get("/sparql", params={"query": CONSTRUCT_ATTACKS, "format": "csv"})
+    assert graph.status_code == 406
+    assert "text/turtle" in graph.json()["supported"]
+
+
+# errors
+
+
+def test_syntax_error_is_400_with_line_and_column(client, store):
+    query = "SELECT ?a\nWHERE {\n  ?a a sc:Attack .\n  BIND(1 AS )\n}"
+    with pytest.raises(QuerySyntaxError) as parsed:
+        run_query(store, query)
+    assert parsed.value.line == 4 and parsed.value.column > 0
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["line"], body["column"]) == (4, parsed.value.column)
+    assert f"line 4, column {parsed.value.column}" in body["error"]
+    posted = client.post(
+        "/sparql", content=query, headers={"Content-Type": "application/sparql-query"}
+    )
+    assert posted.status_code == 400 and posted.json()["line"] == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "words"),
+    [
+        ({"data": {"default-graph-uri": "http://x/g"}}, 400, "missing parameter 'query'"),
+        ({"data": {"query": "  "}}, 400, "empty"),
+        ({"data": {"query": ["ASK {}", "ASK {}"]}}, 400, "2 queries"),
+        ({"data": {"query": "ASK {}", "update": "CLEAR ALL"}}, 400, "not both"),
+        ({"data": {"update": "CLEAR ALL"}}, 403, "read-only"),
+        (
+            {"content": "DROP ALL", "headers": {"Content-Type": "application/sparql-update"}},
+            403,
+            "read-only",
+        ),
+        (
+            {
+                "content": "INSERT DATA { <x:a> <x:b> <x:c> }",
+                "headers": {"Content-Type": "application/sparql-query"},
+            },
+            403,
+            "read-only",
+        ),
+        (
+            {"content": "ASK {}", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "application/sparql-query",
+        ),
+        (
+            {
+                "content": b'ASK { ?s ?p "\xff" }',
+                "headers": {"Content-Type": "application/sparql-query"},
+            },
+            400,
+            "UTF-8",
+        ),
+    ],
+)
+def test_bad_posts_get_clear_4xx(client, kwargs, status, words):
+    response = client.post("/sparql", **kwargs)
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]
+
+
+def test_query_in_url_and_body_is_two_queries(client):
+    response = client.post(
+        "/sparql?query=ASK%7B%7D",
+        content="ASK {}",
+        headers={"Content-Type": "application/sparql-query"},
+    )
+    assert response.status_code == 400 and "2 queries" in response.json()["error"]
+
+
+def test_two_queries_or_update_in_get(client):
+    two = client.get("/sparql", params=[("query", "ASK {}"), ("query", "ASK {}")])
+    assert two.status_code == 400
+    update = client.get("/sparql", params={"update": "CLEAR ALL"})
+    assert update.status_code == 403
+    load = client.get("/sparql", params={"query": "LOAD <http://127.0.0.1:9/x.ttl>"})
+    assert load.status_code == 403 and "read-only" in load.json()["error"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_other_methods_are_405_with_allow(client, method):
+    response = client.request(method, "/sparql", content="ASK {}")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {
+        "GET",
+        "HEAD",
+        "POST",
+        "OPTIONS",
+    }
+    assert method in response.json()["error"]
+
+
+def test_head_has_the_headers_of_get_and_no_body(client):
+    get = client.get("/sparql", params={"query": ATTACKS})
+    head = client.head("/sparql", params={"query": ATTACKS})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+# service description
+
+
+def test_service_description_in_turtle_and_json_ld(client, store):
+    turtle = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=turtle.text, format="turtle")
+    endpoint = rdflib.URIRef(str(client.base_url) + "/sparql")
+    sd = rdflib.Namespace(SD)
+    assert (endpoint, rdflib.RDF.type, sd.Service) in graph
+    assert (endpoint, sd.endpoint, endpoint) in graph
+    assert (endpoint, sd.supportedLanguage, sd.SPARQL11Query) in graph
+    assert (endpoint, sd.feature, sd.UnionDefaultGraph) in graph
+    formats = {str(o).rsplit("/", 1)[1] for o in graph.objects(endpoint, sd.resultFormat)}
+    assert {"SPARQL_Results_JSON", "SPARQL_Results_CSV", "Turtle", "JSON-LD", "RDF_XML"} <= formats
+    names = {str(o) for o in graph.objects(None, sd.name)}
+    all_graphs = {
+        row["g"] for row in expected_rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+    }
+    assert names == all_graphs
+    json_ld = client.get("/sparql", headers={"Accept": "application/ld+json"})
+    assert json_ld.headers["content-type"] == "application/ld+json"
+    same = rdflib.Graph().parse(data=json_ld.text, format="json-ld")
+    assert len(same) == len(graph)
+    assert "Accept" in json_ld.headers["vary"]
+
+
+def test_browsers_get_the_query_page_or_turtle(client, live_server):
+    response = client.get(
+        "/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert response.status_code == 200
+    if response.headers["content-type"].startswith("text/html"):
+        assert "<html" in response.text.lower()
+    else:
+        assert response.headers["content-type"].startswith("text/turtle")
+
+
+# caching: ETag, 304, gzip, result cache
+
+
+def test_same_query_same_etag_and_304(client):
+    first = client.get("/sparql", params={"query": ATTACKS})
+    again = client.get("/sparql", params={"query": ATTACKS})
+    other_format = client.get("/sparql", params={"query": ATTACKS, "format": "csv"})
+    other_query = client.get("/sparql", params={"query": ATTACKS + " LIMIT 1"})
+    etag = first.headers["etag"]
+    assert etag == again.headers["etag"]
+    assert etag not in (other_format.headers["etag"], other_query.headers["etag"])
+    unchanged = client.get("/sparql", params={"query": ATTACKS}, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+    changed = client.get("/sparql", params={"query": ATTACKS}, headers={"If-None-Match": 'W/"old"'})
+    assert changed.status_code == 200 and changed.content == first.content
+
+
+def test_repeated_query_is_served_from_the_cache(client):
+    query = "SELECT ?a ?l WHERE { ?a a sc:Attack ; rdfs:label ?l } ORDER BY ?l # cache test"
+    first = client.post("/sparql", data={"query": query})
+    second = client.post("/sparql", data={"query": query})
+    assert first.headers["x-santecyber-cache"] == "miss"
+    assert second.headers["x-santecyber-cache"] == "hit"
+    assert second.content == first.content
+    csv_answer = client.post("/sparql", data={"query": query, "format": "csv"})
+    assert csv_answer.headers["x-santecyber-cache"] == "miss"
+
+
+def test_large_answers_are_gzipped_on_request(client, store):
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    response = client.get(
+        "/sparql",
+        params={"query": query},
+        headers={"Accept-Encoding": "gzip", "Accept": "text/csv"},
+    )
+    assert response.headers["content-encoding"] == "gzip"
+    assert "Accept" in response.headers["vary"] and "Accept-Encoding" in response.headers["vary"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert len(rows) - 1 == len(expected_rows(store, query))
+    assert int(response.headers["content-length"]) < len(response.content)
+    plain = client.get(
+        "/sparql",
+        params={"query": query},
+        headers={"Accept-Encoding": "identity", "Accept": "text/csv"},
+    )
+    assert "content-encoding" not in plain.headers and plain.content == response.content
+
+
+def test_cors_allows_any_origin(client):
+    response = client.get(
+        "/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://example.org"}
+    )
+    assert response.headers["access-control-allow-origin"] in ("*", "https://example.org")
+    preflight = client.options(
+        "/sparql",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
