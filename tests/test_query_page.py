@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import select
 import subprocess
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -148,6 +152,127 @@ def screenshot(url: str, target: Path, height: int = 1100) -> None:
         url, "--virtual-time-budget=5000", f"--window-size=1280,{height}", f"--screenshot={target}"
     )
     assert target.stat().st_size > 10_000
+
+
+class DevTools:
+    """Headless chromium driven over ``--remote-debugging-pipe`` (DevTools protocol on fds 3/4),
+    for what a user does with the keyboard and the picker."""
+
+    def __init__(self) -> None:
+        binary = ensure_chromium()
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        commands_read, self.commands = os.pipe()
+        self.events, events_write = os.pipe()
+
+        def wire() -> None:  # in the child: commands on fd 3, answers on fd 4
+            read, write = (
+                fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (commands_read, events_write)
+            )
+            os.dup2(read, 3)
+            os.dup2(write, 4)
+
+        self.process = subprocess.Popen(
+            [
+                binary,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self.profile.name}",
+                "--remote-debugging-pipe",
+                "--window-size=1280,1000",
+                "about:blank",
+            ],
+            pass_fds=(3, 4),
+            preexec_fn=wire,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(commands_read)
+        os.close(events_write)
+        self.buffer = b""
+        self.next_id = 0
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+
+    def send(self, method: str, session: str | None = None, **params: object) -> dict:
+        self.next_id += 1
+        message: dict[str, object] = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(self.commands, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            while b"\0" not in self.buffer:
+                ready, _, _ = select.select([self.events], [], [], 1)
+                if ready:
+                    chunk = os.read(self.events, 1 << 16)
+                    assert chunk, "chromium closed its DevTools pipe"
+                    self.buffer += chunk
+                elif time.monotonic() > deadline:
+                    raise TimeoutError(method)
+            raw, self.buffer = self.buffer.split(b"\0", 1)
+            answer = json.loads(raw)
+            if answer.get("id") == self.next_id:
+                assert "error" not in answer, answer["error"]
+                return answer["result"]
+        raise TimeoutError(method)
+
+    def evaluate(self, expression: str) -> object:
+        """The value of a JavaScript expression in the page (promises awaited)."""
+        result = self.send(
+            "Runtime.evaluate",
+            self.session,
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+        )
+        assert "exceptionDetails" not in result, result["exceptionDetails"]
+        return result["result"].get("value")
+
+    def open(self, url: str) -> None:
+        self.send("Page.navigate", self.session, url=url)
+        self.wait_for("document.readyState === 'complete' && !!document.getElementById('run')")
+
+    def wait_for(self, condition: str, timeout: float = 10) -> None:
+        expression = f"""new Promise((resolve) => {{
+            const started = Date.now();
+            const poll = () => {{
+                if ({condition}) resolve(true);
+                else if (Date.now() - started > {timeout * 1000}) resolve(false);
+                else setTimeout(poll, 25);
+            }};
+            poll();
+        }})"""
+        assert self.evaluate(expression) is True, f"not true within {timeout} s: {condition}"
+
+    def press_ctrl_enter(self) -> None:
+        for kind in ("rawKeyDown", "keyUp"):
+            self.send(
+                "Input.dispatchKeyEvent",
+                self.session,
+                type=kind,
+                modifiers=2,  # Ctrl
+                key="Enter",
+                code="Enter",
+                windowsVirtualKeyCode=13,
+            )
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        os.close(self.commands)
+        os.close(self.events)
+        self.profile.cleanup()
+
+
+@pytest.fixture()
+def devtools() -> Iterator[DevTools]:
+    browser = DevTools()
+    yield browser
+    browser.close()
 
 
 # --- expectations from the store ----------------------------------------------------------
@@ -356,3 +481,51 @@ def test_browser_shows_construct_results_as_triples(live_server, store):
     assert all(lang.text() == "@fr" for lang in table.find_all("span", class_="lang"))
     formats = [a.text() for a in page.by_id("downloads").find_all("a")]
     assert formats == ["Turtle", "N-Triples", "JSON-LD", "RDF/XML"]
+
+
+RESULT_ROWS = "document.querySelectorAll('#results-table tbody tr').length"
+ANSWERED = "!document.getElementById('error').hidden || !!document.querySelector('#results-table')"
+
+
+@pytest.mark.browser
+def test_ctrl_enter_runs_the_editor_query(live_server, store, devtools):
+    query = FALLBACK_QUERY
+    expected = len(list(run_query(store, query).value))
+    devtools.open(live_server.url + "/?lang=en")
+    assert devtools.evaluate("document.getElementById('results').childElementCount") == 0
+    devtools.evaluate(
+        f"(() => {{ const e = document.getElementById('query'); e.value = {json.dumps(query)};"
+        " e.focus(); })()"
+    )
+    devtools.press_ctrl_enter()
+    devtools.wait_for("!!document.querySelector('#results-table')")
+    assert devtools.evaluate(RESULT_ROWS) == expected
+    assert devtools.evaluate("new URLSearchParams(location.search).get('query')") == query
+
+
+@pytest.mark.browser
+def test_picking_each_named_query_shows_its_answer(live_server, store, devtools):
+    queries = named_queries()
+    assert queries
+    devtools.open(live_server.url + "/?lang=fr")
+    for name, query in queries.items():
+        result = run_query(store, query.text)
+        devtools.evaluate(
+            "(() => { document.getElementById('results').replaceChildren();"
+            " document.getElementById('error').hidden = true;"
+            " const picker = document.getElementById('examples');"
+            f" picker.value = {json.dumps(name)};"
+            " picker.dispatchEvent(new Event('change', { bubbles: true })); })()"
+        )
+        devtools.wait_for(ANSWERED + " || !!document.getElementById('boolean')")
+        assert devtools.evaluate("document.getElementById('error').hidden"), devtools.evaluate(
+            "document.getElementById('error').textContent"
+        )
+        assert devtools.evaluate("document.getElementById('query').value") == query.text
+        question = query.header.get("question-fr") or query.header.get("question", "")
+        assert devtools.evaluate("document.getElementById('question').textContent") == question
+        if result.form == "boolean":
+            shown = devtools.evaluate("document.getElementById('boolean').textContent")
+            assert shown == ("vrai" if bool(result.value) else "faux"), name
+        else:
+            assert devtools.evaluate(RESULT_ROWS) == len(list(result.value)), name
