@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from santecyber.dumps import write_dumps
 from santecyber.errors import Location
 from santecyber.loaders.ontology import load_ontology
 from santecyber.loaders.records import load_records
@@ -81,4 +82,5 @@ def build(
             raise ValidationFailed(outcome, compiled)
     target.write_store(compiled.version, compiled.nquads)
     target.publish(compiled.version, compiled.nquads)
+    write_dumps(target, compiled.nquads, data_dir)
     return compiled

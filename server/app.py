@@ -11,6 +11,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
+from santecyber.server.linked_data import linked_data_router
 from santecyber.server.query_page import install_query_page
 from santecyber.server.query_service import QueryService
 from santecyber.server.sparql_router import sparql_router
@@ -52,5 +53,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.include_router(sparql_router(service, config))
+    app.include_router(linked_data_router(service, config))
     install_query_page(app)
     return app

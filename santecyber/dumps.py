@@ -1,0 +1,152 @@
+"""Downloadable dumps of a build, and the redirects table, written beside the store.
+
+Layout of the build directory (besides what :mod:`santecyber.store` writes)::
+
+    dumps/santecyber.nq.gz        every graph, N-Quads, gzip (deterministic bytes)
+    dumps/{graph-name}.ttl        one Turtle file per named graph
+    dumps/index.json              file, media type, graph, size, sha256, statements
+    redirects.json                old IRI path → new IRI path (from data/redirects.yaml)
+
+The server reads these files; it never parses YAML.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pyoxigraph as ox
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from santecyber.errors import InputError, Location, Problem
+from santecyber.namespaces import BASE, PREFIXES
+from santecyber.paths import DATA_DIR
+from santecyber.store import BuildDirectory
+
+DUMPS = "dumps"
+INDEX = "index.json"
+REDIRECTS = "redirects.json"
+_IRI_PATH = re.compile(
+    r"^(?:id|vocab|graph)(?:/[a-z0-9][a-z0-9.\-]*)+$|^ontology(?:/[a-z0-9.\-]+)?$"
+)
+_TURTLE_PREFIXES = {p: iri for p, iri in PREFIXES.items() if p not in ("id", "vocab", "graph")}
+
+
+def graph_file_name(graph: str) -> str:
+    """The dump file of a named graph.
+
+    >>> graph_file_name("https://w3id.org/santecyber/graph/source/rfi-2022-12-versailles")
+    'graph-source-rfi-2022-12-versailles.ttl'
+    """
+    name = (
+        graph[len(BASE) :] if graph.startswith(BASE) else hashlib.sha256(graph.encode()).hexdigest()
+    )
+    return re.sub(r"[^a-z0-9.\-]+", "-", name.lower()).strip("-") + ".ttl"
+
+
+def _entry(path: Path, media_type: str, statements: int, graph: str | None) -> dict[str, object]:
+    content = path.read_bytes()
+    entry: dict[str, object] = {
+        "file": path.name,
+        "media_type": media_type,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "statements": statements,
+    }
+    if graph:
+        entry["graph"] = graph
+    return entry
+
+
+def _write(path: Path, content: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
+def write_dumps(target: BuildDirectory, nquads: bytes, data_dir: Path = DATA_DIR) -> dict:
+    """Write the dumps and their index for the build in service, and the redirects table."""
+    redirects = load_redirects(data_dir / "redirects.yaml")
+    folder = target.root / DUMPS
+    folder.mkdir(parents=True, exist_ok=True)
+    by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
+    for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+        by_graph[graph].append(quad.triple)
+    whole = folder / "santecyber.nq.gz"
+    _write(whole, gzip.compress(nquads, mtime=0))
+    files = [_entry(whole, "application/n-quads", nquads.count(b"\n"), None)]
+    files[0]["encoding"] = "gzip"
+    wanted = {whole.name}
+    for graph in sorted(by_graph):
+        path = folder / (graph_file_name(graph) if graph else "default-graph.ttl")
+        triples = sorted(by_graph[graph], key=str)
+        _write(path, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES))
+        files.append(_entry(path, "text/turtle", len(triples), graph or None))
+        wanted.add(path.name)
+    index = {"version": target.current_version() or "", "files": files}
+    _write(folder / INDEX, json.dumps(index, indent=2).encode())
+    for stale in folder.iterdir():  # dumps of graphs that no longer exist
+        if stale.name not in wanted | {INDEX} and not stale.name.startswith("."):
+            stale.unlink()
+    _write(target.root / REDIRECTS, json.dumps(redirects, indent=2, sort_keys=True).encode())
+    return index
+
+
+def _iri_path(value: object) -> str | None:
+    text = str(value).strip()
+    if text.startswith(BASE):
+        text = text[len(BASE) :]
+    text = text.strip("/")
+    return text if _IRI_PATH.match(text) and ".." not in text else None
+
+
+def load_redirects(path: Path) -> dict[str, str]:
+    """Read ``redirects.yaml`` (old → new, IRIs or paths like ``id/facility/old``); may be empty."""
+    if not path.exists():
+        return {}
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        raise InputError([Problem(Location.of(path, line), f"not valid YAML: {error}")]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError([Problem(Location.of(path, 1), "expected a mapping old IRI → new IRI")])
+    table: dict[str, str] = {}
+    problems = []
+    for old, new in data.items():
+        old_path, new_path = _iri_path(old), _iri_path(new)
+        if old_path is None or new_path is None:
+            problems.append(Problem(Location.of(path), f"not one of our IRIs: {old!r} → {new!r}"))
+        elif old_path == new_path:
+            problems.append(Problem(Location.of(path), f"redirects to itself: {old!r}"))
+        else:
+            table[old_path] = new_path
+    if problems:
+        raise InputError(problems)
+    return table
+
+
+def read_redirects(build_dir: Path) -> dict[str, str]:
+    """The redirects table the last build wrote (empty before any)."""
+    try:
+        return json.loads((build_dir / REDIRECTS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def dump_index(build_dir: Path) -> dict:
+    """The dumps index the last build wrote (no files before any)."""
+    try:
+        return json.loads((build_dir / DUMPS / INDEX).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"version": "", "files": []}

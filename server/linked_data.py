@@ -1,0 +1,318 @@
+"""Dereferencing: every IRI of the graph answers on this host, in RDF or HTML.
+
+``/id/…``, ``/ontology``, ``/vocab/…`` and ``/graph/…`` map to ``https://w3id.org/santecyber/…``.
+The IRI itself is negotiated (Accept, q-values) and answers 200 with ``Content-Location`` of the
+extension URL that was chosen (``….ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.trig``, ``.nq``,
+``.html``); the extension URLs answer without negotiation. See docs/linked-data.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+
+from santecyber.config import ServerConfig
+from santecyber.dumps import dump_index, read_redirects
+from santecyber.namespaces import BASE
+from santecyber.server import pages
+from santecyber.server.describe import (
+    JSONLD_CONTEXT,
+    canonical_iri,
+    describe,
+    describe_graph,
+)
+from santecyber.server.negotiation import accepted_media_types
+from santecyber.server.query_service import QueryService
+
+#: extension → media type, in the order alternates are listed
+EXTENSIONS: dict[str, str] = {
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+    "html": "text/html",
+}
+MEDIA_EXTENSIONS = {media: ext for ext, media in EXTENSIONS.items()}
+#: other names clients use for the same formats
+ALIASES: dict[str, str] = {
+    "application/xhtml+xml": "text/html",
+    "application/json": "application/ld+json",
+    "application/x-turtle": "text/turtle",
+    "application/x-trig": "application/trig",
+    "text/x-nquads": "application/n-quads",
+    "application/xml": "application/rdf+xml",
+}
+DEFAULT_MEDIA_TYPE = "text/turtle"  # no Accept header, or only */*
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class NotAcceptable(Exception):
+    """No media type of the Accept header is one we serve."""
+
+
+def negotiate(accept: str | None, offered: list[str] | None = None) -> str:
+    """The media type to answer with, from an Accept header (q-values honoured).
+
+    >>> negotiate("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    'text/html'
+    >>> negotiate("application/rdf+xml;q=0.5, text/turtle")
+    'text/turtle'
+    >>> negotiate(None)
+    'text/turtle'
+    """
+    offered = offered or list(EXTENSIONS.values())
+    if accept is None or not accept.strip():
+        return DEFAULT_MEDIA_TYPE if DEFAULT_MEDIA_TYPE in offered else offered[0]
+    for media_type in accepted_media_types(accept):
+        media_type = ALIASES.get(media_type, media_type)
+        if media_type == "*/*":
+            return DEFAULT_MEDIA_TYPE if DEFAULT_MEDIA_TYPE in offered else offered[0]
+        if media_type.endswith("/*"):
+            for candidate in offered:
+                if candidate.startswith(media_type[:-1]):
+                    return candidate
+        elif media_type in offered:
+            return media_type
+    raise NotAcceptable(accept)
+
+
+def negotiate_language(request: Request) -> str:
+    """``fr`` or ``en``: ``?lang=`` first, then Accept-Language, French by default."""
+    chosen = request.query_params.get("lang")
+    if chosen in pages.LANGUAGES:
+        return chosen
+    for tag in accepted_media_types(request.headers.get("accept-language")):
+        primary = tag.split("-")[0]
+        if primary in pages.LANGUAGES:
+            return primary
+        if primary == "*":
+            break
+    return "fr"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A request path understood: the canonical IRI and the extension asked for, if any."""
+
+    path: str  # without leading slash or extension: id/facility/chu-rennes
+    extension: str | None
+
+    @property
+    def iri(self) -> str | None:
+        return canonical_iri(self.path)
+
+
+def split_extension(path: str) -> Target:
+    """``id/x/y.ttl`` → (``id/x/y``, ``ttl``); unknown suffixes stay part of the path."""
+    path = path.strip("/")
+    stem, dot, extension = path.rpartition(".")
+    if dot and extension in EXTENSIONS and "/" not in extension:
+        return Target(stem, extension)
+    return Target(path, None)
+
+
+def link_header(path: str) -> str:
+    """Link: the alternates of one document, by extension URL."""
+    links = [f'<{BASE}{path}>; rel="canonical"']
+    links += [
+        f'</{path}.{extension}>; rel="alternate"; type="{media_type}"'
+        for extension, media_type in EXTENSIONS.items()
+    ]
+    return ", ".join(links)
+
+
+def context_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/context.jsonld"
+
+
+def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter:
+    """Routes for /id/…, /ontology, /vocab/…, /graph/…, /context.jsonld, /void, /dumps/."""
+    router = APIRouter()
+    redirects = read_redirects(config.build_dir)
+
+    def not_acceptable(offered: list[str]) -> Response:
+        return PlainTextResponse(
+            "406 Not Acceptable: this resource is available as " + ", ".join(offered) + "\n",
+            status_code=406,
+            headers={"Vary": "Accept"},
+        )
+
+    def not_found(media_type: str, lang: str, iri: str, headers: dict[str, str]) -> Response:
+        if media_type == "text/html":
+            html = pages.render_not_found(iri, lang)
+            return Response(html, status_code=404, media_type="text/html", headers=headers)
+        return PlainTextResponse(
+            f"404 Not Found: {iri} is not in the graph\n", status_code=404, headers=headers
+        )
+
+    async def dereference(request: Request, raw_path: str) -> Response:
+        target = split_extension(raw_path)
+        if target.path in redirects:
+            new = "/" + redirects[target.path]
+            if target.extension:
+                new += "." + target.extension
+            if request.url.query:
+                new += "?" + request.url.query
+            return Response(status_code=301, headers={"Location": new})
+        if target.extension:
+            media_type = EXTENSIONS[target.extension]
+            headers: dict[str, str] = {}
+        else:
+            try:
+                media_type = negotiate(request.headers.get("accept"))
+            except NotAcceptable:
+                return not_acceptable(list(EXTENSIONS.values()))
+            headers = {"Vary": "Accept, Accept-Language"}
+        lang = negotiate_language(request)
+        if media_type == "text/html":
+            headers["Vary"] = "Accept-Language" if target.extension else "Accept, Accept-Language"
+            headers["Content-Language"] = lang
+        iri = target.iri
+        if iri is None:
+            return not_found(media_type, lang, BASE + target.path, headers)
+        if target.path.startswith("graph/"):
+            description = await describe_graph(service, iri)
+        else:
+            description = await describe(service, iri)
+        if not description.exists:
+            return not_found(media_type, lang, iri, headers)
+        headers["Link"] = link_header(target.path)
+        headers["ETag"] = f'"{service.version}-{MEDIA_EXTENSIONS[media_type]}-{lang}"'
+        if not target.extension:
+            headers["Content-Location"] = f"/{target.path}.{MEDIA_EXTENSIONS[media_type]}"
+        if request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers=headers)
+        if media_type == "text/html":
+            html = await pages.render_resource(service, description, lang, request)
+            return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+        body = description.serialize(media_type, context_url(request))
+        return Response(body, media_type=media_type, headers=headers)
+
+    async def index_or_list(request: Request, kind: str | None) -> Response:
+        lang = negotiate_language(request)
+        html = await pages.render_index(service, lang, kind, request)
+        if html is None:
+            return Response(
+                pages.render_not_found(BASE + f"id/{kind}/", lang),
+                status_code=404,
+                media_type="text/html",
+            )
+        return Response(
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={"Vary": "Accept-Language", "Content-Language": lang},
+        )
+
+    @router.api_route("/id/", methods=["GET", "HEAD"])
+    @router.api_route("/id", methods=["GET", "HEAD"])
+    async def id_index(request: Request) -> Response:
+        return await index_or_list(request, None)
+
+    @router.api_route("/id/{rest:path}", methods=["GET", "HEAD"])
+    async def id_resource(request: Request, rest: str) -> Response:
+        if rest.strip("/") in pages.KINDS:
+            return await index_or_list(request, rest.strip("/"))
+        return await dereference(request, "id/" + rest)
+
+    @router.api_route("/ontology", methods=["GET", "HEAD"])
+    async def ontology(request: Request) -> Response:
+        return await dereference(request, "ontology")
+
+    @router.api_route("/ontology{rest:path}", methods=["GET", "HEAD"])
+    async def ontology_more(request: Request, rest: str) -> Response:
+        return await dereference(request, "ontology" + rest)
+
+    @router.api_route("/vocab/{rest:path}", methods=["GET", "HEAD"])
+    async def vocabulary(request: Request, rest: str) -> Response:
+        return await dereference(request, "vocab/" + rest)
+
+    @router.api_route("/graph/{rest:path}", methods=["GET", "HEAD"])
+    async def graph(request: Request, rest: str) -> Response:
+        return await dereference(request, "graph/" + rest)
+
+    @router.api_route("/context.jsonld", methods=["GET", "HEAD"])
+    async def context() -> Response:
+        return JSONResponse(
+            {"@context": JSONLD_CONTEXT},
+            media_type="application/ld+json",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
+
+    @router.api_route("/static/site.css", methods=["GET", "HEAD"])
+    async def stylesheet() -> Response:
+        return FileResponse(STATIC_DIR / "site.css", media_type="text/css")
+
+    async def void(request: Request, extension: str | None) -> Response:
+        offered = list(EXTENSIONS.values())
+        if extension:
+            if extension not in EXTENSIONS:
+                return PlainTextResponse("404 Not Found\n", status_code=404)
+            media_type = EXTENSIONS[extension]
+        else:
+            try:
+                media_type = negotiate(request.headers.get("accept"), offered)
+            except NotAcceptable:
+                return not_acceptable(offered)
+        lang = negotiate_language(request)
+        base_url = str(request.base_url).rstrip("/")
+        description = await pages.void_description(service, config.build_dir, base_url)
+        headers = {"Vary": "Accept, Accept-Language", "Link": _void_links()}
+        if not extension:
+            headers["Content-Location"] = f"/void.{MEDIA_EXTENSIONS[media_type]}"
+        if media_type == "text/html":
+            html = await pages.render_void(service, description, config.build_dir, lang)
+            return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+        body = description.serialize(media_type, context_url(request))
+        return Response(body, media_type=media_type, headers=headers)
+
+    @router.api_route("/void", methods=["GET", "HEAD"])
+    @router.api_route("/.well-known/void", methods=["GET", "HEAD"])
+    async def void_document(request: Request) -> Response:
+        return await void(request, None)
+
+    @router.api_route("/void.{extension}", methods=["GET", "HEAD"])
+    async def void_extension(request: Request, extension: str) -> Response:
+        return await void(request, extension)
+
+    @router.api_route("/dumps", methods=["GET", "HEAD"])
+    @router.api_route("/dumps/", methods=["GET", "HEAD"])
+    async def dumps(request: Request) -> Response:
+        index = dump_index(config.build_dir)
+        try:
+            media_type = negotiate(request.headers.get("accept"), ["text/html", "application/json"])
+        except NotAcceptable:
+            return not_acceptable(["text/html", "application/json"])
+        if media_type == "application/json" or request.headers.get("accept") is None:
+            return JSONResponse(index, headers={"Vary": "Accept"})
+        lang = negotiate_language(request)
+        html = pages.render_dumps(index, lang)
+        return Response(html, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+    @router.api_route("/dumps/index.json", methods=["GET", "HEAD"])
+    async def dumps_json() -> Response:
+        return JSONResponse(dump_index(config.build_dir))
+
+    @router.api_route("/dumps/{name}", methods=["GET", "HEAD"])
+    async def dump_file(name: str) -> Response:
+        index = dump_index(config.build_dir)
+        entries = {entry["file"]: entry for entry in index.get("files", [])}
+        if name not in entries:  # only files the index lists: no path ever reaches the disk
+            return PlainTextResponse(f"404 Not Found: no dump named {name!r}\n", status_code=404)
+        entry = entries[name]
+        path = config.build_dir / "dumps" / entry["file"]
+        headers = {"ETag": f'"{entry["sha256"]}"'}
+        return FileResponse(path, media_type=entry["media_type"], headers=headers)
+
+    return router
+
+
+def _void_links() -> str:
+    return ", ".join(
+        f'</void.{extension}>; rel="alternate"; type="{media_type}"'
+        for extension, media_type in EXTENSIONS.items()
+    )

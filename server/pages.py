@@ -1,0 +1,913 @@
+"""HTML pages for people: one per resource (French and English), the index with its timeline,
+VoID and dumps. Jinja2 with autoescape; no JavaScript, no asset from another site.
+
+Every literal shown comes from the graph and goes through autoescape; the schema.org JSON-LD
+is dumped with ``<``, ``>`` and ``&`` escaped so it cannot close its ``<script>`` element.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from santecyber.dumps import dump_index
+from santecyber.namespaces import BASE, SC, SCHEMA
+from santecyber.server.describe import (
+    LABEL_PROPERTIES,
+    PROV_DERIVED,
+    RDFS_LABEL,
+    Description,
+    Reference,
+    SourceInfo,
+    document_iri,
+    local_path,
+    reference,
+    select,
+    void_quads,
+)
+from santecyber.server.query_service import QueryService
+
+LANGUAGES = ("fr", "en")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+DCTERMS = "http://purl.org/dc/terms/"
+TEMPLATES = Path(__file__).parent / "templates"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+#: kinds of /id/{kind}/… with their classes (for the lists) and their names
+KINDS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "attack": (("Attack", "IncidentAggregate"), "Attaques", "Attacks"),
+    "facility": (("CareFacility",), "Établissements", "Facilities"),
+    "organisation": (("Organisation", "Operator"), "Organisations", "Organisations"),
+    "vendor": (("SoftwareVendor",), "Éditeurs de logiciels", "Software vendors"),
+    "product": (("SoftwareProduct",), "Logiciels", "Software products"),
+    "regulator": (("Regulator",), "Autorités de régulation", "Regulators and authorities"),
+    "authority": (
+        ("Authority", "ProsecutorOffice", "InvestigatingService"),
+        "Parquets et enquêteurs",
+        "Prosecutors and investigators",
+    ),
+    "investigation": (("Investigation",), "Enquêtes", "Investigations"),
+    "threat-actor": (("ThreatActor",), "Attaquants", "Threat actors"),
+    "publisher": (("Publisher",), "Éditeurs de presse", "Publishers"),
+    "source": (("Source",), "Sources", "Sources"),
+}
+
+UI: dict[str, dict[str, str]] = {
+    "fr": {
+        "site": "santecyber — cyberattaques contre la santé en France",
+        "index": "Index",
+        "attacks": "Attaques",
+        "facilities": "Établissements",
+        "sources": "Sources",
+        "kinds": "Ressources par type",
+        "facts": "Faits",
+        "source": "Source",
+        "sources_col": "Sources",
+        "conflict": "Les sources divergent",
+        "timeline": "Chronologie",
+        "date": "Date",
+        "precision": "Précision",
+        "status": "Statut",
+        "note": "Note",
+        "what": "Quoi",
+        "links_in": "Liens entrants",
+        "parts": "Détails",
+        "formats": "Autres formats",
+        "reference": "données de référence",
+        "not_found": "Ressource inconnue",
+        "not_found_text": "Cette IRI n'est pas dans le graphe :",
+        "statements": "Ce que dit cette source",
+        "contents": "Contenu du graphe",
+        "by_year": "Attaques par année et par région",
+        "year": "Année",
+        "region": "Région",
+        "unknown_region": "région inconnue",
+        "aggregates": "Bilans chiffrés",
+        "title": "Titre",
+        "switch": "English",
+        "void": "Description du jeu de données (VoID)",
+        "dumps": "Téléchargements",
+        "file": "Fichier",
+        "size": "Taille (octets)",
+        "count": "Énoncés",
+        "graph": "Graphe",
+        "licence": "Licence",
+        "endpoint": "Point d'accès SPARQL",
+        "yes": "oui",
+        "no": "non",
+        "chart_title": "Nombre d'attaques par année, par région",
+        "footer": "Données sous licence CC BY 4.0. Chaque fait renvoie à la source qui l'énonce.",
+    },
+    "en": {
+        "site": "santecyber — cyberattacks on French healthcare",
+        "index": "Index",
+        "attacks": "Attacks",
+        "facilities": "Facilities",
+        "sources": "Sources",
+        "kinds": "Resources by kind",
+        "facts": "Facts",
+        "source": "Source",
+        "sources_col": "Sources",
+        "conflict": "Sources disagree",
+        "timeline": "Timeline",
+        "date": "Date",
+        "precision": "Precision",
+        "status": "Status",
+        "note": "Note",
+        "what": "What",
+        "links_in": "Linked from",
+        "parts": "Details",
+        "formats": "Other formats",
+        "reference": "reference data",
+        "not_found": "Unknown resource",
+        "not_found_text": "This IRI is not in the graph:",
+        "statements": "What this source states",
+        "contents": "Contents of the graph",
+        "by_year": "Attacks by year and region",
+        "year": "Year",
+        "region": "Region",
+        "unknown_region": "unknown region",
+        "aggregates": "Reported counts",
+        "title": "Title",
+        "switch": "Français",
+        "void": "Dataset description (VoID)",
+        "dumps": "Downloads",
+        "file": "File",
+        "size": "Size (bytes)",
+        "count": "Statements",
+        "graph": "Graph",
+        "licence": "Licence",
+        "endpoint": "SPARQL endpoint",
+        "yes": "yes",
+        "no": "no",
+        "chart_title": "Number of attacks per year, by region",
+        "footer": "Data under the CC BY 4.0 licence. Every fact links to the source stating it.",
+    },
+}
+
+#: names of reused terms the ontology does not label
+TERM_NAMES: dict[str, tuple[str, str]] = {
+    RDF_TYPE: ("type", "type"),
+    f"{SCHEMA}startDate": ("date de début", "start date"),
+    f"{SCHEMA}endDate": ("date de fin", "end date"),
+    f"{SCHEMA}description": ("description", "description"),
+    f"{SCHEMA}name": ("nom", "name"),
+    f"{SCHEMA}address": ("adresse", "address"),
+    f"{SCHEMA}addressLocality": ("commune", "locality"),
+    f"{SCHEMA}addressCountry": ("pays", "country"),
+    f"{SCHEMA}headline": ("titre", "headline"),
+    f"{SCHEMA}publisher": ("éditeur", "publisher"),
+    f"{SCHEMA}author": ("auteur", "author"),
+    f"{SCHEMA}datePublished": ("date de publication", "publication date"),
+    f"{SCHEMA}url": ("adresse web", "web address"),
+    f"{SCHEMA}inLanguage": ("langue", "language"),
+    f"{SCHEMA}about": ("à propos de", "about"),
+    f"{SCHEMA}mentions": ("mentionne", "mentions"),
+    f"{SCHEMA}value": ("montant", "amount"),
+    f"{SCHEMA}currency": ("devise", "currency"),
+    f"{SCHEMA}parentOrganization": ("organisation parente", "parent organisation"),
+    f"{SCHEMA}sameAs": ("identique à", "same as"),
+    f"{RDFS}label": ("libellé", "label"),
+    f"{RDFS}comment": ("note", "note"),
+    f"{RDFS}isDefinedBy": ("défini par", "defined by"),
+    f"{RDFS}subClassOf": ("sous-classe de", "subclass of"),
+    f"{RDFS}subPropertyOf": ("sous-propriété de", "subproperty of"),
+    f"{RDFS}domain": ("domaine", "domain"),
+    f"{RDFS}range": ("portée", "range"),
+    f"{SKOS}prefLabel": ("libellé préféré", "preferred label"),
+    f"{SKOS}definition": ("définition", "definition"),
+    f"{SKOS}inScheme": ("dans le schéma", "in scheme"),
+    f"{SKOS}topConceptOf": ("concept de tête de", "top concept of"),
+    f"{SKOS}hasTopConcept": ("concept de tête", "top concept"),
+    "http://www.w3.org/2002/07/owl#sameAs": ("identique à", "same as"),
+    "http://www.w3.org/2002/07/owl#versionIRI": ("IRI de version", "version IRI"),
+    PROV_DERIVED: ("dérivé de", "derived from"),
+    f"{DCTERMS}title": ("titre", "title"),
+    f"{DCTERMS}description": ("description", "description"),
+    f"{DCTERMS}license": ("licence", "licence"),
+    f"{DCTERMS}created": ("créé le", "created"),
+}
+
+#: how to name, on the page of X, the resources that point at X with a property
+INVERSE_NAMES: dict[str, tuple[str, str]] = {
+    f"{SC}target": ("Attaques qui l'ont visé", "Attacks that hit it"),
+    f"{SC}affectedOrganisation": ("Attaques qui l'ont affecté", "Attacks that affected it"),
+    f"{SC}operatedBy": ("Établissements gérés", "Facilities it runs"),
+    f"{SC}involvedVendor": ("Attaques où il est en cause", "Attacks involving it"),
+    f"{SC}involvedSoftware": ("Attaques où il est en cause", "Attacks involving it"),
+    f"{SC}authority": ("Interventions", "What it did"),
+    f"{SC}relatedIncident": ("Incidents liés", "Related incidents"),
+    f"{SCHEMA}publisher": ("Articles publiés", "Articles it published"),
+    f"{SCHEMA}about": ("Articles à son sujet", "Articles about it"),
+    f"{SCHEMA}mentions": ("Articles qui le mentionnent", "Articles that mention it"),
+    f"{SC}relays": ("Articles qui le relaient", "Articles relaying it"),
+    f"{SC}openedBy": ("Enquêtes ouvertes", "Investigations it opened"),
+    f"{SC}investigatedBy": ("Enquêtes menées", "Investigations it leads"),
+    f"{SC}complaintFiledBy": ("Plaintes déposées", "Complaints it filed"),
+    f"{SC}atFacility": ("Impacts sur place", "Impacts there"),
+    f"{SC}transferredTo": ("Patients reçus", "Patients received"),
+    f"{SCHEMA}parentOrganization": ("Organismes rattachés", "Bodies under it"),
+    f"{SKOS}inScheme": ("Concepts", "Concepts"),
+    f"{SKOS}topConceptOf": ("Concepts", "Concepts"),
+    f"{RDFS}isDefinedBy": ("Termes définis", "Terms it defines"),
+}
+
+#: facts first in this order, the others after them by name
+FACT_ORDER = [
+    RDF_TYPE,
+    f"{SCHEMA}headline",
+    f"{SC}attackKind",
+    f"{SC}facilityKind",
+    f"{SC}authorityKind",
+    f"{SCHEMA}startDate",
+    f"{SC}detectionDate",
+    f"{SC}disclosureDate",
+    f"{SCHEMA}endDate",
+    f"{SCHEMA}datePublished",
+    f"{SC}target",
+    f"{SC}affectedOrganisation",
+    f"{SC}affectedFacilityCount",
+    f"{SC}operatedBy",
+    f"{SCHEMA}parentOrganization",
+    f"{SC}involvedVendor",
+    f"{SC}involvedSoftware",
+    f"{SC}threatActor",
+    f"{SC}crisisCellActivated",
+    f"{SC}incidentCount",
+    f"{SC}relatedIncident",
+    f"{SCHEMA}publisher",
+    f"{SCHEMA}author",
+    f"{SCHEMA}about",
+    f"{SCHEMA}mentions",
+    f"{SCHEMA}url",
+    f"{SCHEMA}description",
+    f"{SKOS}definition",
+    f"{RDFS}comment",
+]
+#: shown as the page title, not as facts
+TITLE_PROPERTIES = {RDFS_LABEL, f"{SKOS}prefLabel"}
+#: shown as text under the title
+TEXT_PROPERTIES = [f"{SCHEMA}description", f"{SKOS}definition", f"{DCTERMS}description"]
+
+SCHEMA_TYPES = {
+    f"{SC}Attack": "Event",
+    f"{SC}IncidentAggregate": "Event",
+    f"{SCHEMA}Hospital": "Hospital",
+    f"{SCHEMA}MedicalClinic": "MedicalClinic",
+    f"{SCHEMA}DiagnosticLab": "DiagnosticLab",
+    f"{SC}CareFacility": "MedicalOrganization",
+    f"{SC}Publisher": "NewsMediaOrganization",
+    f"{SC}Regulator": "GovernmentOrganization",
+    f"{SC}Authority": "GovernmentOrganization",
+    f"{SC}ProsecutorOffice": "GovernmentOrganization",
+    f"{SC}InvestigatingService": "GovernmentOrganization",
+    f"{SC}SoftwareProduct": "SoftwareApplication",
+    f"{SC}Source": "NewsArticle",
+    f"{SKOS}Concept": "DefinedTerm",
+    f"{SKOS}ConceptScheme": "DefinedTermSet",
+}
+
+
+@dataclass
+class SourceRef:
+    """The source of one statement, as shown beside it."""
+
+    name: str
+    date: str
+    url: str
+    href: str  # the source's page here
+    title: str
+
+
+@dataclass
+class Value:
+    text: str
+    href: str | None
+    sources: list[SourceRef]
+    external: bool = False
+
+
+@dataclass
+class Fact:
+    label: str
+    values: list[Value]
+    conflict: bool = False
+
+
+@dataclass
+class Part:
+    anchor: str
+    title: str
+    kind: str
+    facts: list[Fact]
+
+
+@dataclass
+class TimelineEntry:
+    date: str
+    what: str
+    precision: str
+    status: str
+    note: str
+    sources: list[SourceRef]
+
+
+@dataclass
+class Page:
+    """Everything resource.html shows."""
+
+    iri: str
+    title: str
+    kinds: list[str]
+    texts: list[str]
+    facts: list[Fact]
+    parts: list[Part]
+    timeline: list[TimelineEntry]
+    incoming: list[Fact]
+    statements: list[Part] = field(default_factory=list)
+
+
+def local_name(iri: str) -> str:
+    for separator in ("#", "/"):
+        if separator in iri:
+            iri = iri.rsplit(separator, 1)[-1] or iri
+    return iri
+
+
+def href_of(iri: str) -> tuple[str, bool]:
+    """Where a link to ``iri`` goes, and whether it leaves this site."""
+    path = local_path(iri)
+    return (path, False) if path is not None else (iri, True)
+
+
+class Labeller:
+    """Names of IRIs in one language, from a description's label statements and the ontology."""
+
+    def __init__(self, quads: list[ox.Quad], ref: Reference, lang: str) -> None:
+        self.lang = lang
+        self.ref = ref
+        self.labels: dict[str, dict[str, str]] = defaultdict(dict)
+        for quad in quads:
+            if quad.predicate.value in LABEL_PROPERTIES and isinstance(quad.object, ox.Literal):
+                language = quad.object.language or ""
+                known = self.labels[quad.subject.value]
+                # rdfs:label wins over schema:name
+                if language not in known or quad.predicate.value == RDFS_LABEL:
+                    known[language] = quad.object.value
+
+    def add(self, iri: str, label: ox.Literal) -> None:
+        self.labels[iri].setdefault(label.language or "", label.value)
+
+    def name(self, iri: str) -> str:
+        own = self.labels.get(iri)
+        if own:
+            return own.get(self.lang) or own.get("") or own.get("en") or next(iter(own.values()))
+        found = self.ref.label(iri, self.lang)
+        if found:
+            return found
+        if iri in TERM_NAMES:
+            return TERM_NAMES[iri][LANGUAGES.index(self.lang)]
+        return local_name(iri)
+
+
+def format_literal(literal: ox.Literal, lang: str) -> str:
+    datatype = literal.datatype.value if literal.datatype else ""
+    text = literal.value
+    if datatype == f"{XSD}boolean":
+        return UI[lang]["yes"] if text in ("true", "1") else UI[lang]["no"]
+    if datatype in (f"{XSD}integer", f"{XSD}decimal"):
+        try:
+            number = int(text) if datatype == f"{XSD}integer" else float(text)
+        except ValueError:
+            return text
+        if isinstance(number, float) and number.is_integer():
+            number = int(number)
+        grouped = f"{number:,}"
+        return grouped.replace(",", "\u202f") if lang == "fr" else grouped
+    return text
+
+
+class PageBuilder:
+    """Turns a description into a :class:`Page`."""
+
+    def __init__(self, description: Description, ref: Reference, lang: str) -> None:
+        self.description = description
+        self.iri = description.iri
+        self.ref = ref
+        self.lang = lang
+        self.names = Labeller(description.quads, ref, lang)
+
+    def source_ref(self, graph: str) -> SourceRef:
+        info: SourceInfo | None = self.ref.sources.get(graph)
+        if info is None:
+            href, _ = href_of(graph)
+            return SourceRef(UI[self.lang]["reference"], "", "", href, self.names.name(graph))
+        href, _ = href_of(info.source)
+        name = info.publisher_name or self.names.name(info.publisher) or info.headline
+        return SourceRef(name, info.date, info.url, href, info.headline)
+
+    def value(self, term: ox.NamedNode | ox.BlankNode | ox.Literal, graphs: list[str]) -> Value:
+        sources = [self.source_ref(g) for g in sorted(set(graphs))]
+        if isinstance(term, ox.Literal):
+            datatype = term.datatype.value if term.datatype else ""
+            if datatype == f"{XSD}anyURI" and term.value.startswith(("http://", "https://")):
+                return Value(term.value, term.value, sources, external=True)
+            return Value(format_literal(term, self.lang), None, sources)
+        if isinstance(term, ox.BlankNode):
+            return Value("_:" + term.value, None, sources)
+        href, external = href_of(term.value)
+        return Value(self.names.name(term.value), href, sources, external)
+
+    def facts(self, subject: str, skip: set[str]) -> list[Fact]:
+        """The facts of ``subject`` (statements grouped by property, values with sources)."""
+        by_property: dict[str, dict[object, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for quad in self.description.quads:
+            if quad.subject.value == subject and quad.predicate.value not in skip:
+                by_property[quad.predicate.value][quad.object].append(quad.graph_name.value)
+        facts = []
+        for prop, values in by_property.items():
+            terms = list(values)
+            literals = [t for t in terms if isinstance(t, ox.Literal) and t.language]
+            if literals:  # keep the page's language when the statement has it
+                mine = [t for t in literals if t.language == self.lang]
+                chosen = mine or [t for t in literals if t.language == "en"] or literals
+                terms = [t for t in terms if not isinstance(t, ox.Literal) or not t.language]
+                terms += chosen
+            shown = [self.value(t, values[t]) for t in sorted(terms, key=str)]  # type: ignore[arg-type]
+            plain = [t for t in terms if isinstance(t, ox.Literal) and not t.language]
+            conflict = len(plain) > 1 and len({tuple(values[t]) for t in plain}) > 1
+            facts.append(Fact(self.names.name(prop), shown, conflict))
+        order = {p: i for i, p in enumerate(FACT_ORDER)}
+        keyed = sorted(
+            zip(by_property, facts, strict=True),
+            key=lambda pair: (order.get(pair[0], len(order)), pair[1].label),
+        )
+        return [fact for _, fact in keyed]
+
+    def parts(self) -> list[str]:
+        prefix = self.iri + "#"
+        found = {
+            q.subject.value for q in self.description.quads if q.subject.value.startswith(prefix)
+        }
+        return sorted(found, key=_natural)
+
+    def types_of(self, subject: str) -> list[str]:
+        return sorted(
+            {
+                q.object.value
+                for q in self.description.quads
+                if q.subject.value == subject and q.predicate.value == RDF_TYPE
+            }
+        )
+
+    def build(self) -> Page:
+        own = [q for q in self.description.quads if q.subject.value == self.iri]
+        title = self.names.name(self.iri)
+        texts = []
+        for prop in TEXT_PROPERTIES:
+            candidates = [q.object for q in own if q.predicate.value == prop]
+            literals = [t for t in candidates if isinstance(t, ox.Literal)]
+            mine = [t for t in literals if t.language == self.lang] or literals
+            texts += sorted({t.value for t in mine})
+        part_iris = self.parts()
+        part_set = set(part_iris)
+        linking = {q.predicate.value for q in own if q.object.value in part_set}
+        skip = TITLE_PROPERTIES | set(TEXT_PROPERTIES) | linking
+        facts = self.facts(self.iri, skip)
+        kinds = [self.names.name(t) for t in self.types_of(self.iri)]
+        timeline: list[TimelineEntry] = []
+        parts: list[Part] = []
+        for part in part_iris:
+            types = self.types_of(part)
+            if f"{SC}DateQualification" in types:
+                timeline.append(self.timeline_entry(part))
+                continue
+            parts.append(
+                Part(
+                    anchor=part.split("#", 1)[1],
+                    title=self.names.name(part),
+                    kind=", ".join(self.names.name(t) for t in types),
+                    facts=self.facts(part, TITLE_PROPERTIES | {RDF_TYPE}),
+                )
+            )
+        timeline.sort(key=lambda entry: (entry.date, entry.what))
+        return Page(self.iri, title, kinds, texts, facts, parts, timeline, self.incoming())
+
+    def timeline_entry(self, part: str) -> TimelineEntry:
+        fields: dict[str, ox.NamedNode | ox.Literal] = {}
+        graphs: list[str] = []
+        for quad in self.description.quads:
+            if quad.subject.value != part:
+                continue
+            graphs.append(quad.graph_name.value)
+            prop = quad.predicate.value
+            obj = quad.object
+            if prop == f"{RDFS}comment" and isinstance(obj, ox.Literal):
+                if obj.language in (self.lang, None, "") or "comment" not in fields:
+                    fields["comment"] = obj
+            else:
+                fields[local_name(prop)] = obj  # type: ignore[assignment]
+
+        def name(key: str) -> str:
+            term = fields.get(key)
+            if term is None:
+                return ""
+            return term.value if isinstance(term, ox.Literal) else self.names.name(term.value)
+
+        return TimelineEntry(
+            date=name("dateValue"),
+            what=name("qualifiedProperty"),
+            precision=name("datePrecision"),
+            status=name("dateStatus"),
+            note=name("comment"),
+            sources=[self.source_ref(g) for g in sorted(set(graphs))],
+        )
+
+    def incoming(self) -> list[Fact]:
+        """Statements pointing at the resource, grouped by property."""
+        groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for quad in self.description.quads:
+            if quad.object == ox.NamedNode(self.iri) and quad.subject.value != self.iri:
+                groups[quad.predicate.value][quad.subject.value].append(quad.graph_name.value)
+        facts = []
+        for prop, subjects in groups.items():
+            names = INVERSE_NAMES.get(prop)
+            label = names[LANGUAGES.index(self.lang)] if names else f"← {self.names.name(prop)}"
+            values = [self.value(ox.NamedNode(s), graphs) for s, graphs in subjects.items()]
+            values.sort(key=lambda v: v.text)
+            facts.append(Fact(label, values))
+        return sorted(facts, key=lambda f: f.label)
+
+
+def _natural(iri: str) -> tuple:
+    fragment = iri.split("#", 1)[-1]
+    head, _, number = fragment.rpartition("-")
+    return (head, int(number)) if number.isdigit() else (fragment, 0)
+
+
+def schema_org(page: Page, description: Description) -> Markup:
+    """The schema.org JSON-LD of a page, safe inside <script>."""
+    own = [q for q in description.quads if q.subject.value == page.iri]
+    types = [q.object.value for q in own if q.predicate.value == RDF_TYPE]
+    schema_type = next((SCHEMA_TYPES[t] for t in types if t in SCHEMA_TYPES), None)
+    if schema_type is None:
+        schema_type = (
+            "Organization" if any("Organisation" in t or "Vendor" in t for t in types) else "Thing"
+        )
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": schema_type,
+        "@id": page.iri,
+        "name": page.title,
+        "url": page.iri,
+    }
+    if page.texts:
+        data["description"] = page.texts[0]
+    for quad in own:
+        prop, obj = quad.predicate.value, quad.object
+        if prop in (f"{SCHEMA}startDate", f"{SCHEMA}datePublished", f"{SCHEMA}headline"):
+            data.setdefault(local_name(prop), obj.value)
+        elif (
+            prop == f"{SCHEMA}url" and schema_type == "NewsArticle"
+        ) or prop == "http://www.w3.org/2002/07/owl#sameAs":
+            data["sameAs"] = obj.value
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def alternates(path: str) -> list[dict[str, str]]:
+    from santecyber.server.linked_data import EXTENSIONS
+
+    return [
+        {"type": media, "href": f"/{path}.{ext}", "ext": ext}
+        for ext, media in EXTENSIONS.items()
+        if ext != "html"
+    ]
+
+
+def common(lang: str, request: Request | None = None) -> dict[str, object]:
+    """What base.html needs on every page."""
+    other = "en" if lang == "fr" else "fr"
+    path = request.url.path if request is not None else "/id/"
+    return {"lang": lang, "t": UI[lang], "other_lang": other, "here": path, "kinds": KINDS}
+
+
+async def render_resource(
+    service: QueryService, description: Description, lang: str, request: Request
+) -> str:
+    """The HTML page of one resource (or named graph)."""
+    ref = await reference(service)
+    builder = PageBuilder(description, ref, lang)
+    page = builder.build()
+    if f"{SC}Source" in builder.types_of(description.iri):
+        page.statements = await source_statements(service, description.iri, ref, lang)
+    if description.iri.startswith(BASE + "graph/"):
+        page.statements = graph_contents(description, ref, lang)
+    path = description.iri[len(BASE) :]
+    return environment.get_template("resource.html").render(
+        **common(lang, request),
+        page=page,
+        jsonld=schema_org(page, description),
+        alternates=alternates(path),
+        canonical=description.iri,
+    )
+
+
+def group_statements(
+    quads: list[ox.Quad], names_from: Description, ref: Reference, lang: str
+) -> list[Part]:
+    """Statements grouped by subject, each subject a card (used for sources and graphs)."""
+    builder = PageBuilder(Description(names_from.iri, quads), ref, lang)
+    for quad in names_from.quads:  # labels fetched with the statements
+        if quad.predicate.value in LABEL_PROPERTIES and isinstance(quad.object, ox.Literal):
+            builder.names.add(quad.subject.value, quad.object)
+    subjects = sorted(
+        {q.subject.value for q in quads}, key=lambda s: (document_iri(s), _natural(s))
+    )
+    cards = []
+    for subject in subjects:
+        types = builder.types_of(subject)
+        path = local_path(subject) or subject
+        cards.append(
+            Part(
+                anchor=path,
+                title=builder.names.name(subject),
+                kind=", ".join(builder.names.name(t) for t in types),
+                facts=builder.facts(subject, {RDF_TYPE}),
+            )
+        )
+    return cards
+
+
+def graph_contents(description: Description, ref: Reference, lang: str) -> list[Part]:
+    quads = [q for q in description.quads if q.graph_name.value == description.iri]
+    return group_statements(quads, description, ref, lang)
+
+
+async def source_statements(
+    service: QueryService, source: str, ref: Reference, lang: str
+) -> list[Part]:
+    """Everything the graph of ``source`` states, with the labels of what it names."""
+    rows = await select(
+        service,
+        f"""SELECT ?s ?p ?o ?g WHERE {{
+  GRAPH ?g {{ ?g <{PROV_DERIVED}> <{source}> . ?s ?p ?o }}
+}}""",
+    )
+    quads = [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type]
+    objects = sorted({q.object.value for q in quads if isinstance(q.object, ox.NamedNode)})
+    labels = Description(source, [])
+    if objects:
+        values = " ".join(f"<{iri}>" for iri in objects[:2000])
+        label_rows = await select(
+            service,
+            f"""SELECT ?s ?p ?o ?g WHERE {{
+  VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(?p IN ({", ".join(f"<{p}>" for p in LABEL_PROPERTIES)}))
+}}""",
+        )
+        labels.quads = [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in label_rows]  # type: ignore[arg-type]
+    return group_statements(quads, labels, ref, lang)
+
+
+def render_not_found(iri: str, lang: str) -> str:
+    return environment.get_template("not_found.html").render(**common(lang), iri=iri)
+
+
+@dataclass
+class TimelineRow:
+    iri: str
+    href: str
+    label: str
+    date: str
+    year: str
+    regions: list[str]
+    aggregate: bool
+
+
+async def attack_rows(service: QueryService, lang: str) -> list[TimelineRow]:
+    rows = await select(
+        service,
+        f"""SELECT ?a ?type ?label ?date ?otherDate ?region ?otherRegion WHERE {{
+  VALUES ?type {{ <{SC}Attack> <{SC}IncidentAggregate> }}
+  ?a a ?type ; <{RDFS_LABEL}> ?label .
+  OPTIONAL {{ ?a <{SCHEMA}startDate> ?date }}
+  OPTIONAL {{ ?a <{SC}disclosureDate>|<{SC}detectionDate> ?otherDate }}
+  OPTIONAL {{ ?a <{SC}target>/<{SCHEMA}address>/<{SC}region> ?region }}
+  OPTIONAL {{ ?a <{SC}affectedOrganisation>/<{SCHEMA}address>/<{SC}region> ?otherRegion }}
+}}""",
+    )
+    attacks: dict[str, dict[str, object]] = {}
+    for row in rows:
+        iri = row["a"].value  # type: ignore[union-attr]
+        entry = attacks.setdefault(
+            iri,
+            {
+                "labels": {},
+                "dates": set(),
+                "other_dates": set(),
+                "regions": set(),
+                "other_regions": set(),
+                "aggregate": False,
+            },
+        )
+        label = row["label"]
+        entry["labels"][getattr(label, "language", "") or ""] = label.value  # type: ignore[index]
+        for name, key in (
+            ("date", "dates"),
+            ("otherDate", "other_dates"),
+            ("region", "regions"),
+            ("otherRegion", "other_regions"),
+        ):
+            if name in row:
+                entry[key].add(row[name].value)  # type: ignore[union-attr,attr-defined]
+        if row["type"].value == f"{SC}IncidentAggregate":  # type: ignore[union-attr]
+            entry["aggregate"] = True
+    result = []
+    for iri, entry in attacks.items():
+        labels: dict[str, str] = entry["labels"]  # type: ignore[assignment]
+        # the start date when known (the most precise claim), else disclosure or detection
+        dates = sorted(entry["dates"] or entry["other_dates"], key=lambda d: (-len(d), d))  # type: ignore[arg-type]
+        date = dates[0] if dates else ""
+        result.append(
+            TimelineRow(
+                iri=iri,
+                href=href_of(iri)[0],
+                label=labels.get(lang) or labels.get("en") or next(iter(labels.values())),
+                date=date,
+                year=date[:4],
+                regions=sorted(entry["regions"])  # type: ignore[arg-type]
+                + sorted(entry["other_regions"] - entry["regions"]),  # type: ignore[operator]
+                aggregate=bool(entry["aggregate"]),
+            )
+        )
+    result.sort(key=lambda r: (r.date, r.label))
+    return result
+
+
+PALETTE = ["#1b5e8a", "#b4462b", "#2f7d32", "#7b3f99", "#a66300", "#00727a", "#8a1c4a", "#4a5a12"]
+
+
+def chart(rows: list[TimelineRow], lang: str) -> dict[str, object]:
+    """Geometry of the inline SVG bar chart: attacks per year, stacked by region."""
+    attacks = [r for r in rows if not r.aggregate and r.year]
+    if not attacks:
+        return {"bars": [], "years": [], "legend": [], "width": 0, "height": 0, "ticks": []}
+    unknown = UI[lang]["unknown_region"]
+    regions = sorted({(r.regions[0] if r.regions else unknown) for r in attacks})
+    colours = {region: PALETTE[i % len(PALETTE)] for i, region in enumerate(regions)}
+    first, last = int(min(r.year for r in attacks)), int(max(r.year for r in attacks))
+    years = [str(y) for y in range(first, last + 1)]
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for row in attacks:
+        counts[(row.year, row.regions[0] if row.regions else unknown)] += 1
+    most = max(sum(counts[(y, g)] for g in regions) for y in years)
+    unit, bar, gap, left, top = 40, 48, 24, 40, 16
+    height = top + most * unit
+    bars, labels = [], []
+    for index, year in enumerate(years):
+        x = left + gap + index * (bar + gap)
+        y = top + most * unit
+        for region in regions:
+            n = counts[(year, region)]
+            if n:
+                y -= n * unit
+                bars.append(
+                    {
+                        "x": x,
+                        "y": y,
+                        "w": bar,
+                        "h": n * unit,
+                        "fill": colours[region],
+                        "title": f"{year} — {region}: {n}",
+                    }
+                )
+        labels.append({"x": x + bar / 2, "y": height + 18, "text": year})
+    ticks = [{"y": top + most * unit - n * unit, "text": str(n)} for n in range(0, most + 1)]
+    return {
+        "bars": bars,
+        "years": labels,
+        "legend": [{"colour": colours[r], "region": r} for r in regions],
+        "width": left + gap + len(years) * (bar + gap),
+        "height": height + 28,
+        "ticks": ticks,
+        "left": left,
+    }
+
+
+async def list_rows(service: QueryService, kind: str, lang: str) -> list[dict[str, str]]:
+    classes = " ".join(f"<{SC}{name}>" for name in KINDS[kind][0])
+    prefix = json.dumps(f"{BASE}id/{kind}/")
+    rows = await select(
+        service,
+        f"""SELECT DISTINCT ?s ?label WHERE {{
+  VALUES ?class {{ {classes} }} ?s a ?class .
+  FILTER(STRSTARTS(STR(?s), {prefix}))
+  OPTIONAL {{ ?s <{RDFS_LABEL}> ?label }}
+}}""",
+    )
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        iri = row["s"].value  # type: ignore[union-attr]
+        if "label" in row:
+            labels[iri][getattr(row["label"], "language", "") or ""] = row["label"].value  # type: ignore[union-attr]
+        else:
+            labels.setdefault(iri, {})
+    items = [
+        {
+            "href": href_of(iri)[0],
+            "label": names.get(lang)
+            or names.get("en")
+            or next(iter(names.values()), local_name(iri)),
+        }
+        for iri, names in labels.items()
+    ]
+    return sorted(items, key=lambda item: item["label"].casefold())
+
+
+async def render_index(
+    service: QueryService, lang: str, kind: str | None, request: Request
+) -> str | None:
+    """/id/ (timeline, chart, kinds) or /id/{kind}/ (every resource of a kind)."""
+    if kind is not None:
+        if kind not in KINDS:
+            return None
+        items = await list_rows(service, kind, lang)
+        rows = await attack_rows(service, lang) if kind == "attack" else []
+        return environment.get_template("list.html").render(
+            **common(lang, request),
+            kind=kind,
+            heading=KINDS[kind][1 + LANGUAGES.index(lang)],
+            items=items,
+            rows=rows,
+        )
+    rows = await attack_rows(service, lang)
+    by_year: dict[str, list[TimelineRow]] = defaultdict(list)
+    for row in rows:
+        if not row.aggregate:
+            by_year[row.year or "?"].append(row)
+    return environment.get_template("index.html").render(
+        **common(lang, request),
+        by_year=sorted(by_year.items()),
+        aggregates=[r for r in rows if r.aggregate],
+        chart=chart(rows, lang),
+    )
+
+
+async def void_description(service: QueryService, build_dir: Path, base_url: str) -> Description:
+    """VoID and DCAT for the dataset in service: licence, sources, graphs, endpoint, dumps."""
+    ref = await reference(service)
+    rows = await select(
+        service, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
+    counts = {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[union-attr]
+    quads = void_quads(counts, ref, dump_index(build_dir), base_url)
+    return Description(BASE + "void", quads)
+
+
+async def render_void(
+    service: QueryService, description: Description, build_dir: Path, lang: str
+) -> str:
+    ref = await reference(service)
+    rows = await select(
+        service, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
+    graphs = sorted(
+        (
+            {
+                "iri": r["g"].value,  # type: ignore[union-attr]
+                "href": href_of(r["g"].value)[0],  # type: ignore[union-attr]
+                "count": int(r["n"].value),  # type: ignore[union-attr]
+                "source": ref.sources.get(r["g"].value),  # type: ignore[union-attr]
+            }
+            for r in rows
+        ),
+        key=lambda g: g["iri"],
+    )
+    return environment.get_template("void.html").render(
+        **common(lang),
+        graphs=graphs,
+        dumps=dump_index(build_dir),
+        total=sum(g["count"] for g in graphs),
+    )
+
+
+def render_dumps(index: dict, lang: str) -> str:
+    return environment.get_template("dumps.html").render(**common(lang), dumps=index)
