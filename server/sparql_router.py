@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -138,6 +139,18 @@ def single_query(parameters: Parameters, body_query: str | None = None) -> str |
     return queries[0]
 
 
+def check_graph_iris(parameters: Parameters) -> None:
+    """default-graph-uri / named-graph-uri must be absolute IRIs: say which one is not."""
+    for name in ("default-graph-uri", "named-graph-uri"):
+        for value in parameters.all(name):
+            try:
+                ox.NamedNode(value)
+            except ValueError as error:
+                raise ProtocolError(
+                    400, f"parameter '{name}': {value!r} is not an IRI ({error})"
+                ) from None
+
+
 def preferences(request: Request, parameters: Parameters) -> list[str]:
     """The client's media types, best first: ``format=``/``output=`` beats Accept."""
     override = format_override(parameters.first("format", "output"))
@@ -173,6 +186,7 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
         conditional: bool,
     ) -> Response:
         accepted = preferences(request, parameters)
+        check_graph_iris(parameters)
         try:
             plan = service.plan(
                 query,

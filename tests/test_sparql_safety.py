@@ -1,0 +1,320 @@
+"""Safe by default: read-only, no federation, time limits that free the worker, caps and limits.
+
+A second server runs with small limits set through SANTECYBER_* variables, so each limit is
+reached by an ordinary query against the real build.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from conftest import LiveServer, start_server, stop_server
+
+from santecyber.sparql import run_query
+
+TIMEOUT = 3
+MAX_RESULTS = 5
+MAX_QUERY_LENGTH = 400
+MAX_BODY_BYTES = 2000
+#: a cross join of the whole store with itself four times: never finishes on its own
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+ATTACKS = "SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a"
+
+
+@pytest.fixture(scope="module")
+def limited(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    env = {
+        "SANTECYBER_QUERY_TIMEOUT": str(TIMEOUT),
+        "SANTECYBER_QUERY_WORKERS": "2",
+        "SANTECYBER_MAX_RESULTS": str(MAX_RESULTS),
+        "SANTECYBER_MAX_QUERY_LENGTH": str(MAX_QUERY_LENGTH),
+        "SANTECYBER_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+    }
+    log = tmp_path_factory.mktemp("limited") / "server.log"
+    server = start_server(built.root, log, env)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def store(built):
+    store, _ = built.open_current()
+    return store
+
+
+@pytest.fixture()
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that records every request: proof that nothing called out."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle")
+            self.end_headers()
+            self.wfile.write(b"<x:a> <x:b> <x:c> .\n")
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def rows(response: httpx.Response) -> list[dict[str, str]]:
+    data = json.loads(response.content)
+    return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+
+
+def attack_count(store) -> int:
+    result = run_query(store, "SELECT (COUNT(?a) AS ?n) WHERE { ?a a sc:Attack }")
+    return int(next(iter(result.value))["n"].value)
+
+
+# no federation, no updates
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?o }} }}",
+        "select * where {{ service silent <{url}/sparql> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ VALUES ?e {{ <{url}/sparql> }} SERVICE ?e {{ ?s ?p ?o }} }}",
+        "ASK {{ ?a a sc:Attack OPTIONAL {{ SERVICE <{url}/x> {{ ?a ?p ?o }} }} }}",
+    ],
+)
+def test_service_is_refused_before_any_request_goes_out(live_server, listener, template):
+    url, seen = listener
+    query = template.format(url=url)
+    with live_server.client() as client:
+        response = client.post("/sparql", data={"query": query})
+    assert response.status_code == 403
+    assert "SERVICE" in response.json()["error"]
+    assert seen == []
+
+
+def test_the_word_service_in_strings_iris_and_comments_is_fine(live_server):
+    query = (
+        'SELECT ?x WHERE { BIND("SERVICE <x:y>" AS ?x) '
+        "FILTER(?x != <http://example.org/SERVICE>) } # SERVICE <x:z>"
+    )
+    with live_server.client() as client:
+        response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 200
+    assert rows(response) == [{"x": "SERVICE <x:y>"}]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "LOAD <{url}/data.ttl>",
+        "LOAD SILENT <{url}/data.ttl> INTO GRAPH <x:g>",
+        "PREFIX ex: <x:> LOAD <{url}/data.ttl>",
+    ],
+)
+def test_load_is_refused_and_fetches_nothing(live_server, listener, template):
+    url, seen = listener
+    update = template.format(url=url)
+    with live_server.client() as client:
+        as_query = client.post("/sparql", data={"query": update})
+        as_update = client.post("/sparql", data={"update": update})
+        as_update_body = client.post(
+            "/sparql", content=update, headers={"Content-Type": "application/sparql-update"}
+        )
+    for response in (as_query, as_update, as_update_body):
+        assert response.status_code == 403
+        assert "read-only" in response.json()["error"]
+    assert seen == []
+
+
+def test_updates_change_nothing(live_server, store):
+    before = attack_count(store)
+    with live_server.client() as client:
+        insert = client.post(
+            "/sparql",
+            data={"query": "INSERT DATA { <http://example.org/x> a sc:Attack }"},
+        )
+        delete = client.post("/sparql", data={"update": "DELETE WHERE { ?a a sc:Attack }"})
+        after = client.get(
+            "/sparql", params={"query": "SELECT (COUNT(?a) AS ?n) WHERE { ?a a sc:Attack }"}
+        )
+    assert (insert.status_code, delete.status_code) == (403, 403)
+    assert rows(after) == [{"n": str(before)}]
+
+
+# time limit: the worker is killed and replaced, cheap queries keep flowing
+
+
+def test_heavy_query_never_blocks_cheap_ones(limited, store):
+    events: list[tuple[str, httpx.Response]] = []
+    lock = threading.Lock()
+    started = threading.Event()
+
+    def heavy() -> None:
+        started.set()
+        response = httpx.post(limited.url + "/sparql", data={"query": HEAVY}, timeout=60)
+        with lock:
+            events.append(("heavy", response))
+
+    thread = threading.Thread(target=heavy)
+    thread.start()
+    started.wait()
+    threading.Event().wait(0.5)  # sequencing only: let the heavy query reach its worker
+    expected = attack_count(store)
+    with limited.client() as client:
+        for limit in range(1, 6):  # distinct queries: none is answered from the cache
+            query = f"SELECT (COUNT(?a) AS ?n) WHERE {{ ?a a sc:Attack }} LIMIT {limit}"
+            response = client.get("/sparql", params={"query": query})
+            with lock:
+                events.append(("cheap", response))
+    thread.join(60)
+    assert [name for name, _ in events] == ["cheap"] * 5 + ["heavy"]
+    for _, response in events[:5]:
+        assert response.status_code == 200 and rows(response) == [{"n": str(expected)}]
+    heavy_response = events[-1][1]
+    assert heavy_response.status_code == 503
+    body = heavy_response.json()
+    assert "time limit" in body["error"] and body["timeout_seconds"] == TIMEOUT
+    with limited.client() as client:
+        after = client.get("/sparql", params={"query": ATTACKS})
+    assert after.status_code == 200 and len(rows(after)) == min(expected, MAX_RESULTS)
+
+
+def test_killed_workers_are_replaced(limited, store):
+    """Both workers time out at once; if they were not replaced nothing would answer after."""
+    responses: list[httpx.Response] = []
+
+    def heavy(variant: int) -> None:
+        query = HEAVY + f" # variant {variant}"
+        responses.append(httpx.post(limited.url + "/sparql", data={"query": query}, timeout=60))
+
+    threads = [threading.Thread(target=heavy, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [r.status_code for r in responses] == [503, 503]
+    with limited.client() as client:
+        for _ in range(3):
+            answer = client.get(
+                "/sparql", params={"query": "ASK { ?a a sc:Attack }", "format": "json"}
+            )
+            assert answer.status_code == 200 and answer.json()["boolean"] is True
+        again = client.post("/sparql", data={"query": HEAVY + " # variant 0"})
+    assert again.status_code == 503  # a timeout is not cached as an answer, nor forgotten
+
+
+# result cap with an explicit signal
+
+
+def test_select_beyond_the_cap_is_cut_and_flagged(limited, store):
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 50"
+    first = run_query(store, query.replace("LIMIT 50", f"LIMIT {MAX_RESULTS}"))
+    expected = [{k: row[k].value for k in ("s", "p", "o")} for row in first.value]
+    with limited.client() as client:
+        as_json = client.get("/sparql", params={"query": query})
+        as_csv = client.get("/sparql", params={"query": query, "format": "csv"})
+    assert rows(as_json) == expected
+    for response in (as_json, as_csv):
+        assert response.headers["x-santecyber-truncated"] == "true"
+        assert response.headers["x-santecyber-result-limit"] == str(MAX_RESULTS)
+        assert "truncated" in response.headers["warning"]
+    table = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [dict(r) for r in table] == expected
+
+
+def test_construct_beyond_the_cap_is_cut_and_flagged(limited):
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 50"
+    with limited.client() as client:
+        response = client.get("/sparql", params={"query": query, "format": "nt"})
+    assert response.headers["x-santecyber-truncated"] == "true"
+    assert len(response.text.strip().splitlines()) == MAX_RESULTS
+
+
+def test_answers_within_the_cap_carry_no_flag(limited, store):
+    with limited.client() as client:
+        small = client.get("/sparql", params={"query": ATTACKS + f" LIMIT {MAX_RESULTS}"})
+        ask = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"})
+    assert len(rows(small)) == min(MAX_RESULTS, attack_count(store))
+    assert "x-santecyber-truncated" not in small.headers
+    assert "x-santecyber-truncated" not in ask.headers
+
+
+# sizes
+
+
+def padded(length: int) -> str:
+    base = "ASK { ?a a sc:Attack } #"
+    return base + "x" * (length - len(base))
+
+
+def test_query_length_limit(limited):
+    with limited.client() as client:
+        at_limit = client.get("/sparql", params={"query": padded(MAX_QUERY_LENGTH)})
+        too_long_get = client.get("/sparql", params={"query": padded(MAX_QUERY_LENGTH + 1)})
+        too_long_post = client.post(
+            "/sparql",
+            content=padded(MAX_QUERY_LENGTH + 1),
+            headers={"Content-Type": "application/sparql-query"},
+        )
+    assert at_limit.status_code == 200 and at_limit.json()["boolean"] is True
+    assert too_long_get.status_code == 414
+    assert str(MAX_QUERY_LENGTH) in too_long_get.json()["error"]
+    assert too_long_post.status_code == 413
+
+
+def test_body_size_limit(limited):
+    with limited.client() as client:
+        big_form = client.post(
+            "/sparql", data={"query": "ASK {}", "named-graph-uri": "x:" + "g" * MAX_BODY_BYTES}
+        )
+        chunks = (b"ASK {} #" + b"x" * 500 for _ in range(10))  # no Content-Length: streamed
+        streamed = client.post(
+            "/sparql", content=chunks, headers={"Content-Type": "application/sparql-query"}
+        )
+    assert big_form.status_code == 413 and str(MAX_BODY_BYTES) in big_form.json()["error"]
+    assert streamed.status_code == 413
+
+
+# bad input: a clear 4xx naming the place, never a 500
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "words"),
+    [
+        ({"query": "ASK {}", "default-graph-uri": "not an iri"}, 400, "default-graph-uri"),
+        ({"query": "ASK {}", "named-graph-uri": "relative/graph"}, 400, "named-graph-uri"),
+        ({"query": "SELECT ?x WHERE { ?x ?y ?z } GROUP BY"}, 400, "line 1"),
+        ({"query": "CONSTRUCT { ?s ?p }"}, 400, "line 1"),
+        ({"query": "ASK {}", "format": "application/x-unknown"}, 406, "supported"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(live_server, params, status, words):
+    with live_server.client() as client:
+        response = client.get("/sparql", params=params)
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]
+
+
+def test_malformed_form_encoding_is_400(live_server):
+    with live_server.client() as client:
+        response = client.post(
+            "/sparql",
+            content=b"query=ASK%20%7B%7D%FF",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 400 and "UTF-8" in response.json()["error"]
