@@ -37,7 +37,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Requêtes SPARQL — santecyber",
         "heading": "Interroger le graphe",
-        "intro": "Cyberattaques contre la santé en France : écrivez une requête SPARQL 1.1 "
+        "intro": "Cyberattaques contre la santé en France : écrivez une requête SPARQL "
         "ou partez d'un exemple.",
         "examples": "Requêtes d'exemple",
         "choose": "— choisir —",
@@ -45,7 +45,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "run": "Exécuter",
         "shortcut": "Ctrl+Entrée pour exécuter",
         "results": "Résultats",
-        "endpoint": "Point d'accès",
+        "endpoint": "Point d'accès SPARQL 1.1 :",
+        "site_nav": "Site",
+        "attacks": "Attaques",
+        "browse": "Parcourir",
+        "dumps": "Exports",
         "other_language": "English",
         "running_js": "Exécution…",
         "rows_js": "{n} ligne(s) en {ms} ms",
@@ -64,15 +68,19 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "SPARQL queries — santecyber",
         "heading": "Query the graph",
-        "intro": "Cyberattacks on French healthcare: write a SPARQL 1.1 query or start from "
-        "an example.",
+        "intro": "Cyberattacks on French healthcare: write a SPARQL query or start from an "
+        "example.",
         "examples": "Example queries",
         "choose": "— choose —",
         "editor": "Query",
         "run": "Run",
         "shortcut": "Ctrl+Enter to run",
         "results": "Results",
-        "endpoint": "Endpoint",
+        "endpoint": "SPARQL 1.1 endpoint:",
+        "site_nav": "Site",
+        "attacks": "Attacks",
+        "browse": "Browse",
+        "dumps": "Dumps",
         "other_language": "Français",
         "running_js": "Running…",
         "rows_js": "{n} row(s) in {ms} ms",

@@ -334,6 +334,10 @@ def test_page_offers_prefixes_and_named_queries(live_server):
         assert option.text() == query.header.get("title", name)
         assert example["text"] == query.text
         assert example["question"] == query.header.get("question", "")
+    # the site links in the header lead somewhere
+    with live_server.client() as client:
+        for link in page.find_all("header")[0].find_all("a"):
+            assert client.get(link.attrs["href"]).status_code == 200, link.attrs["href"]
     # every asset is ours: no other site is asked for anything
     for node in page.iter():
         for attribute in ("src", "href"):
@@ -501,6 +505,25 @@ def test_ctrl_enter_runs_the_editor_query(live_server, store, devtools):
     devtools.wait_for("!!document.querySelector('#results-table')")
     assert devtools.evaluate(RESULT_ROWS) == expected
     assert devtools.evaluate("new URLSearchParams(location.search).get('query')") == query
+
+    def run_with_keyboard(text: str) -> None:
+        devtools.evaluate(
+            f"(() => {{ const e = document.getElementById('query'); e.value = {json.dumps(text)};"
+            " e.focus(); document.getElementById('results').replaceChildren(); })()"
+        )
+        devtools.press_ctrl_enter()
+        devtools.wait_for(ANSWERED + " || !!document.getElementById('boolean')")
+
+    ask = "ASK { ?attack a sc:Attack ; sc:target ?facility }"
+    run_with_keyboard(ask)
+    shown = devtools.evaluate("document.getElementById('boolean').textContent")
+    assert shown == str(bool(run_query(store, ask).value)).lower()
+
+    run_with_keyboard("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    assert devtools.evaluate("document.getElementById('error').hidden") is False
+    message = devtools.evaluate("document.getElementById('error').textContent")
+    assert "403" in message and "SERVICE" in message
+    assert devtools.evaluate("document.getElementById('downloads').hidden") is True
 
 
 @pytest.mark.browser
