@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shlex
 import shutil
 import subprocess
 from xml.dom.minidom import Document
@@ -18,6 +20,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
 
 from santecyber.namespaces import SC
+from santecyber.paths import ROOT
 from santecyber.sparql import run_query
 
 ATTACKS = "SELECT ?a ?label WHERE { ?a a sc:Attack ; rdfs:label ?label } ORDER BY ?a ?label"
@@ -212,3 +215,40 @@ def test_curl_sees_status_codes(curl, endpoint):
         status("-H", "Content-Type: application/sparql-update", "--data-binary", "CLEAR ALL")
         == "403"
     )
+
+
+# the examples of docs/endpoint.md, run as written
+
+DOC = ROOT / "docs" / "endpoint.md"
+DOC_URL = "http://localhost:8000/sparql"
+
+
+def doc_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def test_doc_curl_examples_run(curl, endpoint, store):
+    commands = [
+        line
+        for block in doc_blocks("console")
+        for line in block.splitlines()
+        if line.startswith("curl ")
+    ]
+    assert len(commands) >= 3
+    outputs = []
+    for command in commands:
+        arguments = [endpoint if a == DOC_URL else a for a in shlex.split(command)]
+        completed = subprocess.run(arguments, capture_output=True, timeout=60)
+        assert completed.returncode == 0, (command, completed.stdout, completed.stderr)
+        outputs.append(completed.stdout.decode("utf-8"))
+    assert outputs[0].splitlines() == ["attacks", str(attack_count(store))]
+
+
+def test_doc_python_examples_run(endpoint, store):
+    blocks = doc_blocks("python")
+    assert len(blocks) == 2
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(block.replace(DOC_URL, endpoint), namespace)
+    assert len(namespace["rows"]) == len(expected_pairs(store))
+    assert {str(a) for a in namespace["attacks"]} == {a for a, _ in expected_pairs(store)}

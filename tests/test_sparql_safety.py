@@ -26,6 +26,10 @@ MAX_BODY_BYTES = 2000
 #: a cross join of the whole store with itself four times: never finishes on its own
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ATTACKS = "SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a"
+REMOTE_ANSWER = {
+    "head": {"vars": ["x"]},
+    "results": {"bindings": [{"x": {"type": "literal", "value": "from afar"}}]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +61,15 @@ def listener() -> Iterator[tuple[str, list[str]]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             seen.append(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            body = json.dumps(REMOTE_ANSWER).encode()
             self.send_response(200)
-            self.send_header("Content-Type", "text/turtle")
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(b"<x:a> <x:b> <x:c> .\n")
+            self.wfile.write(body)
 
         do_POST = do_GET
 
@@ -154,6 +163,36 @@ def test_updates_change_nothing(live_server, store):
         )
     assert (insert.status_code, delete.status_code) == (403, 403)
     assert rows(after) == [{"n": str(before)}]
+
+
+def test_an_operator_can_allow_listed_service_endpoints(built, listener, tmp_path):
+    url, seen = listener
+    allowed = f"{url}/sparql"
+    env = {"SANTECYBER_SERVICE_ALLOWLIST": f"{allowed} https://example.org/other"}
+    server = start_server(built.root, tmp_path / "server.log", env)
+    try:
+        with server.client() as client:
+            listed = client.post(
+                "/sparql",
+                data={"query": f"SELECT ?x WHERE {{ SERVICE <{allowed}> {{ ?x ?p ?o }} }}"},
+            )
+            unlisted = client.post(
+                "/sparql",
+                data={"query": f"SELECT ?x WHERE {{ SERVICE <{url}/else> {{ ?x ?p ?o }} }}"},
+            )
+            variable = client.post(
+                "/sparql",
+                data={"query": f"SELECT * {{ BIND(<{allowed}> AS ?e) SERVICE ?e {{ ?x ?p ?o }} }}"},
+            )
+            description = client.get("/sparql", headers={"Accept": "text/turtle"})
+    finally:
+        stop_server(server)
+    assert listed.status_code == 200, listed.text
+    assert rows(listed) == [{"x": "from afar"}]
+    assert (unlisted.status_code, variable.status_code) == (403, 403)
+    assert "allow-list" in unlisted.json()["error"]
+    assert seen == ["/sparql"]  # one call, for the listed endpoint only
+    assert "BasicFederatedQuery" in description.text
 
 
 # time limit: the worker is killed and replaced, cheap queries keep flowing
