@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
+import browser  # tests/browser.py: installs chromium when missing
 import pyoxigraph as ox
 import pytest
 
@@ -24,7 +25,6 @@ from santecyber.namespaces import BASE, sparql_prefixes
 from santecyber.sparql import QuerySyntaxError, run_query
 from santecyber.store import BuildDirectory
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -114,17 +114,11 @@ def parse_html(html: str) -> Node:
 
 
 def ensure_chromium() -> str:
-    """Debian's chromium, installed with apt-get if missing (needs root)."""
-    if not Path(CHROMIUM).exists():
-        if os.geteuid() != 0:
-            pytest.skip("chromium is missing and installing it needs root")
-        subprocess.run(
-            ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "chromium"],
-            check=True,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-            capture_output=True,
-        )
-    return CHROMIUM
+    """Debian's chromium, installed by the shared helper (tests/browser.py) if missing."""
+    binary = browser.ensure_chromium()
+    if binary is None:
+        pytest.skip(browser.missing_reason())
+    return str(binary)
 
 
 def chromium(url: str, *options: str) -> str:
