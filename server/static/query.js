@@ -78,14 +78,14 @@
   const NT_TERM = String.raw`<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?`;
   const NT_LINE = new RegExp(String.raw`^\s*(${NT_TERM})\s+(${NT_TERM})\s+(${NT_TERM})\s*\.\s*$`);
   const NT_ESCAPES = { t: "\t", b: "\b", n: "\n", r: "\r", f: "\f" };
-  const unescape = (s) =>
+  const unescapeNT = (s) =>
     s.replace(/\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))/g, (_, u, U, c) =>
       u || U ? String.fromCodePoint(parseInt(u || U, 16)) : NT_ESCAPES[c] ?? c);
   function ntTerm(s) {
-    if (s[0] === "<") return { type: "uri", value: unescape(s.slice(1, -1)) };
+    if (s[0] === "<") return { type: "uri", value: unescapeNT(s.slice(1, -1)) };
     if (s[0] === "_") return { type: "bnode", value: s.slice(2) };
     const m = /^"((?:[^"\\]|\\.)*)"(?:@([A-Za-z0-9-]+)|\^\^<([^>]*)>)?$/.exec(s);
-    const term = { type: "literal", value: unescape(m[1]) };
+    const term = { type: "literal", value: unescapeNT(m[1]) };
     if (m[2]) term["xml:lang"] = m[2];
     if (m[3]) term.datatype = m[3];
     return term;
@@ -127,6 +127,7 @@
       editor.setSelectionRange(offset, offset + 1);
     }
     errorBox.hidden = false;
+    downloads.hidden = true;
     status.textContent = "";
   }
 
@@ -176,6 +177,14 @@
       showError(response.status + " — " + info.error, info.line, info.column);
       return;
     }
+    try {
+      show(query, response, body, ms);
+    } catch (error) {
+      showError(String(error));
+    }
+  }
+
+  function show(query, response, body, ms) {
     const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
     let count, columns, rows;
     if (type === "application/n-triples") {
