@@ -397,7 +397,11 @@ def test_browser_runs_shared_query_and_shows_the_store_answer(live_server, store
     rows = table.find_all("tbody")[0].find_all("tr")
     shown = sorted(tuple(rendered_cell(td) for td in tr.find_all("td")) for tr in rows)
     assert shown == expected
-    assert any(href and href.startswith("/id/") for row in shown for _, href in row)
+    local = sorted({href for row in shown for _, href in row if href and href.startswith("/id/")})
+    assert local
+    with live_server.client() as client:  # our IRIs resolve on this host
+        for href in local:
+            assert client.get(href, headers={"Accept": "text/html"}).status_code == 200, href
     assert page.by_id("status").text().startswith(f"{len(expected)} row(s)")
     share = page.by_id("share")
     assert share.attrs.get("hidden") is None
