@@ -55,7 +55,7 @@ class NotAcceptable(Exception):
     """No media type of the Accept header is one we serve."""
 
 
-def negotiate(accept: str | None, offered: list[str] | None = None) -> str:
+def negotiate(accept: str | None, offered: list[str] | None = None, aliases: bool = True) -> str:
     """The media type to answer with, from an Accept header (q-values honoured).
 
     >>> negotiate("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
@@ -69,7 +69,8 @@ def negotiate(accept: str | None, offered: list[str] | None = None) -> str:
     if accept is None or not accept.strip():
         return DEFAULT_MEDIA_TYPE if DEFAULT_MEDIA_TYPE in offered else offered[0]
     for media_type in accepted_media_types(accept):
-        media_type = ALIASES.get(media_type, media_type)
+        if aliases:
+            media_type = ALIASES.get(media_type, media_type)
         if media_type == "*/*":
             return DEFAULT_MEDIA_TYPE if DEFAULT_MEDIA_TYPE in offered else offered[0]
         if media_type.endswith("/*"):
@@ -284,7 +285,8 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
     async def dumps(request: Request) -> Response:
         index = dump_index(config.build_dir)
         try:
-            media_type = negotiate(request.headers.get("accept"), ["text/html", "application/json"])
+            offered = ["text/html", "application/json"]
+            media_type = negotiate(request.headers.get("accept"), offered, aliases=False)
         except NotAcceptable:
             return not_acceptable(["text/html", "application/json"])
         if media_type == "application/json" or request.headers.get("accept") is None:
@@ -306,7 +308,8 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         entry = entries[name]
         path = config.build_dir / "dumps" / entry["file"]
         headers = {"ETag": f'"{entry["sha256"]}"'}
-        return FileResponse(path, media_type=entry["media_type"], headers=headers)
+        media_type = "application/gzip" if entry.get("encoding") == "gzip" else entry["media_type"]
+        return FileResponse(path, media_type=media_type, headers=headers)
 
     return router
 

@@ -1,0 +1,514 @@
+"""Dereferencing on the live server: every resource IRI of the built graph, in every format,
+checked against the store; negotiation, 404/406, redirects, VoID, dumps, and escaping."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import LiveServer, start_server, stop_server
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from santecyber.dumps import load_redirects, write_dumps
+from santecyber.errors import InputError
+from santecyber.namespaces import BASE
+from santecyber.store import BuildDirectory
+
+FORMATS = {
+    "ttl": ("text/turtle", "turtle"),
+    "nt": ("application/n-triples", "nt"),
+    "jsonld": ("application/ld+json", "json-ld"),
+    "rdf": ("application/rdf+xml", "xml"),
+    "trig": ("application/trig", "trig"),
+    "nq": ("application/n-quads", "nquads"),
+}
+QUAD_FORMATS = {"trig", "nq"}
+VOID = "http://rdfs.org/ns/void#"
+
+
+# --- what the store says --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(built: BuildDirectory) -> Iterator[ox.Store]:
+    # a copy in memory, so the test never holds the server's on-disk store
+    memory = ox.Store()
+    memory.bulk_load(input=built.dump.read_bytes(), format=ox.RdfFormat.N_QUADS)
+    yield memory
+
+
+@pytest.fixture(scope="module")
+def resource_iris(store: ox.Store) -> list[str]:
+    """Every resource IRI of the graph: subjects under id/ that are not hash IRIs."""
+    rows = store.query(
+        f"""SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+        FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}id/") && !CONTAINS(STR(?s), "#")) }}
+        ORDER BY ?s"""
+    )
+    iris = [row["s"].value for row in rows]
+    assert len(iris) > 40  # the records hold about sixty resources
+    return iris
+
+
+def as_rdflib(quads: list[ox.Quad]) -> Dataset:
+    dataset = Dataset()
+    dataset.parse(data=ox.serialize(quads, format=ox.RdfFormat.N_QUADS), format="nquads")
+    return dataset
+
+
+def own_quads(store: ox.Store, iri: str) -> list[ox.Quad]:
+    return list(store.quads_for_pattern(ox.NamedNode(iri), None, None, None))
+
+
+def incoming_quads(store: ox.Store, iri: str) -> list[ox.Quad]:
+    return list(store.quads_for_pattern(None, None, ox.NamedNode(iri), None))
+
+
+def path_of(iri: str) -> str:
+    assert iri.startswith(BASE)
+    return "/" + iri[len(BASE) :]
+
+
+def parse(body: bytes, rdflib_format: str) -> Dataset:
+    dataset = Dataset()
+    dataset.parse(data=body, format=rdflib_format)
+    return dataset
+
+
+def triples_of(dataset: Dataset) -> set[tuple]:
+    return {(s, p, o) for s, p, o, _ in dataset.quads((None, None, None, None))}
+
+
+# --- every resource, every format -----------------------------------------------------------
+
+
+def test_every_resource_dereferences_in_every_rdf_format(
+    live_server: LiveServer, store: ox.Store, resource_iris: list[str]
+) -> None:
+    problems: list[str] = []
+    with live_server.client() as client:
+        for iri in resource_iris:
+            path = path_of(iri)
+            expected_quads = as_rdflib(own_quads(store, iri) + incoming_quads(store, iri))
+            expected = triples_of(expected_quads)
+            for extension, (media_type, rdflib_format) in FORMATS.items():
+                for url, headers in (
+                    (path, {"Accept": media_type}),
+                    (f"{path}.{extension}", {}),
+                ):
+                    response = client.get(url, headers=headers)
+                    if response.status_code != 200:
+                        problems.append(f"{url} {media_type}: {response.status_code}")
+                        continue
+                    if response.headers["content-type"].split(";")[0] != media_type:
+                        problems.append(f"{url}: content-type {response.headers['content-type']}")
+                    if url == path:
+                        if response.headers.get("content-location") != f"{path}.{extension}":
+                            problems.append(f"{url} {media_type}: content-location")
+                        if "Accept" not in response.headers.get("vary", ""):
+                            problems.append(f"{url}: no Vary: Accept")
+                    got = parse(response.content, rdflib_format)
+                    missing = expected - triples_of(got)
+                    if missing:
+                        problems.append(f"{url} {media_type}: {len(missing)} statements missing")
+                    if extension in QUAD_FORMATS:
+                        quads = set(got.quads((None, None, None, None)))
+                        wanted = set(expected_quads.quads((None, None, None, None)))
+                        lost = {
+                            (s, p, o, g.identifier if hasattr(g, "identifier") else g)
+                            for s, p, o, g in wanted
+                        } - {
+                            (s, p, o, g.identifier if hasattr(g, "identifier") else g)
+                            for s, p, o, g in quads
+                        }
+                        if lost:
+                            problems.append(f"{url} {media_type}: {len(lost)} quads lost")
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_descriptions_carry_parts_and_labels_of_both_sides(
+    live_server: LiveServer, store: ox.Store, resource_iris: list[str]
+) -> None:
+    """Hash IRIs of the resource are described (never dangling); neighbours are labelled."""
+    problems: list[str] = []
+    with live_server.client() as client:
+        for iri in resource_iris:
+            got = Graph().parse(data=client.get(path_of(iri) + ".nt").content, format="nt")
+            subjects = {str(s) for s in got.subjects()}
+            nodes = {str(n) for n in got.all_nodes() if isinstance(n, URIRef)}
+            for node in nodes:
+                if node.startswith(iri + "#") and node not in subjects:
+                    problems.append(f"{iri}: part {node} left dangling")
+            for quad in own_quads(store, iri) + incoming_quads(store, iri):
+                for term in (quad.subject, quad.object):
+                    if not isinstance(term, ox.NamedNode) or term.value.startswith(iri):
+                        continue
+                    labelled = any(
+                        store.quads_for_pattern(term, ox.NamedNode(str(RDFS.label)), None, None)
+                    )
+                    if labelled and (URIRef(term.value), RDFS.label, None) not in got:
+                        problems.append(f"{iri}: no label for {term.value}")
+            # every part of the resource in the store is in its description
+            for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
+                part = quad.object
+                if isinstance(part, ox.NamedNode) and part.value.startswith(iri + "#"):
+                    for statement in store.quads_for_pattern(part, None, None, None):
+                        triple = parse(
+                            ox.serialize([statement.triple], format=ox.RdfFormat.N_TRIPLES),
+                            "nt",
+                        )
+                        if not triples_of(triple) <= set(got):
+                            problems.append(f"{iri}: part statement missing {statement}")
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_every_resource_has_an_html_page(
+    live_server: LiveServer, store: ox.Store, resource_iris: list[str]
+) -> None:
+    problems: list[str] = []
+    with live_server.client() as client:
+        for iri in resource_iris:
+            response = client.get(path_of(iri), headers={"Accept": "text/html"})
+            if response.status_code != 200 or not response.headers["content-type"].startswith(
+                "text/html"
+            ):
+                problems.append(f"{iri}: {response.status_code} {response.headers['content-type']}")
+                continue
+            if response.headers.get("content-location") != path_of(iri) + ".html":
+                problems.append(
+                    f"{iri}: content-location {response.headers.get('content-location')}"
+                )
+            if f"<code>{iri}</code>" not in response.text:
+                problems.append(f"{iri}: the page does not show its IRI")
+    assert not problems, "\n".join(problems)
+
+
+def test_head_answers_like_get_without_a_body(live_server: LiveServer) -> None:
+    path = "/id/facility/chu-rennes"
+    with live_server.client() as client:
+        got = client.get(path, headers={"Accept": "text/turtle"})
+        head = client.head(path, headers={"Accept": "text/turtle"})
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-location"] == "/id/facility/chu-rennes.ttl"
+    assert head.headers["link"] == got.headers["link"]
+
+
+# --- negotiation ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/rdf+xml;q=0.5, text/turtle;q=0.9", "text/turtle"),
+        ("text/turtle;q=0.1, application/ld+json", "application/ld+json"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        ("application/n-quads;q=0.3, application/trig;q=0.4", "application/trig"),
+        ("*/*", "text/turtle"),
+        ("application/json", "application/ld+json"),
+        ("text/*;q=0.5, application/n-triples;q=0.6", "application/n-triples"),
+    ],
+)
+def test_q_values_choose_the_format(live_server: LiveServer, accept: str, expected: str) -> None:
+    with live_server.client() as client:
+        response = client.get("/id/attack/2023-06-chu-rennes", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == expected
+
+
+def test_unsupported_format_is_406(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        for accept in ("application/pdf", "image/png, text/csv", "text/turtle;q=0"):
+            response = client.get("/id/facility/chu-rennes", headers={"Accept": accept})
+            assert response.status_code == 406, accept
+            assert "text/turtle" in response.text
+
+
+def test_link_header_lists_alternates_that_all_answer(live_server: LiveServer) -> None:
+    path = "/id/facility/chu-rennes"
+    with live_server.client() as client:
+        response = client.get(path, headers={"Accept": "text/turtle"})
+        targets = [
+            part.split(">")[0].lstrip("<")
+            for part in response.headers["link"].split(", ")
+            if 'rel="alternate"' in part
+        ]
+        assert sorted(targets) == sorted(f"{path}.{ext}" for ext in [*FORMATS, "html"])
+        assert f'<{BASE}id/facility/chu-rennes>; rel="canonical"' in response.headers["link"]
+        for target in targets:
+            assert client.get(target).status_code == 200, target
+
+
+def test_unknown_iris_are_404_in_the_negotiated_format(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        for path in (
+            "/id/facility/no-such-hospital",
+            "/vocab/attack-kind/no-such-kind",
+            "/graph/source/no-such-article",
+            "/id/facility/CHU-RENNES",
+            "/id/facility/chu rennes",
+            "/id/facility/%3Cscript%3E",
+        ):
+            text = client.get(path, headers={"Accept": "text/turtle"})
+            assert text.status_code == 404, path
+            assert text.headers["content-type"].startswith("text/plain")
+            html = client.get(path, headers={"Accept": "text/html"})
+            assert html.status_code == 404, path
+            assert html.headers["content-type"].startswith("text/html")
+            assert "<h1>" in html.text
+            assert "<script>" not in html.text.lower().replace('<script type="application', "")
+        # an extension URL answers in its own format, whatever the Accept header
+        turtle = client.get("/id/attack/1999-01-nowhere.ttl", headers={"Accept": "text/html"})
+        assert turtle.status_code == 404
+        assert turtle.headers["content-type"].startswith("text/plain")
+        page = client.get("/id/attack/1999-01-nowhere.html")
+        assert page.status_code == 404
+        assert page.headers["content-type"].startswith("text/html")
+        assert f"{BASE}id/attack/1999-01-nowhere" in page.text
+
+
+def test_same_iris_on_any_host(live_server: LiveServer) -> None:
+    """The host the request came to does not change the IRIs (they are the w3id ones)."""
+    with live_server.client() as client:
+        here = client.get("/id/facility/chu-rennes.nt")
+        elsewhere = client.get(
+            "/id/facility/chu-rennes.nt", headers={"Host": "data.example.org:8080"}
+        )
+    assert here.status_code == elsewhere.status_code == 200
+    assert here.content == elsewhere.content
+    assert f"<{BASE}id/facility/chu-rennes>".encode() in here.content
+
+
+def test_jsonld_is_compact_with_the_published_context(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        context = client.get("/context.jsonld")
+        assert context.status_code == 200
+        assert context.headers["content-type"].startswith("application/ld+json")
+        terms = context.json()["@context"]
+        document = client.get("/id/facility/chu-rennes.jsonld").json()
+    assert document["@context"] == f"{live_server.url}/context.jsonld"
+    nodes = {node["id"]: node for node in document["@graph"]}
+    rennes = nodes[f"{BASE}id/facility/chu-rennes"]
+    assert rennes["label"]["fr"] == "Centre hospitalier universitaire de Rennes"
+    assert rennes["address"] == f"{BASE}id/facility/chu-rennes#address"
+    assert "label" in terms and "target" in terms
+    # the compact keys are the context's terms, not full IRIs
+    assert not any(key.startswith("http") for key in rennes)
+
+
+def test_ontology_vocabularies_and_graphs_dereference(
+    live_server: LiveServer, store: ox.Store
+) -> None:
+    with live_server.client() as client:
+        ontology = Graph().parse(data=client.get("/ontology.ttl").content, format="turtle")
+        attack_class = URIRef(f"{BASE}ontology#Attack")
+        assert (attack_class, RDF.type, None) in ontology
+        assert (attack_class, RDFS.label, None) in ontology
+        scheme = Graph().parse(data=client.get("/vocab/attack-kind.ttl").content)
+        concept = URIRef(f"{BASE}vocab/attack-kind/ransomware")
+        assert (concept, None, URIRef(f"{BASE}vocab/attack-kind")) in scheme
+        concept_page = client.get("/vocab/attack-kind/ransomware", headers={"Accept": "text/html"})
+        assert concept_page.status_code == 200
+        graph_iri = f"{BASE}graph/source/rfi-2022-12-versailles"
+        trig = client.get("/graph/source/rfi-2022-12-versailles.trig")
+        assert trig.status_code == 200
+        got = parse(trig.content, "trig")
+        expected = list(store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))
+        named = got.graph(URIRef(graph_iri))
+        assert len(named) == len(expected) > 50
+
+
+# --- VoID and dumps -------------------------------------------------------------------------
+
+
+def test_void_describes_graphs_endpoint_dumps_and_licence(
+    live_server: LiveServer, store: ox.Store
+) -> None:
+    with live_server.client() as client:
+        for path in ("/void", "/.well-known/void"):
+            response = client.get(path, headers={"Accept": "text/turtle"})
+            assert response.status_code == 200
+            void = Graph().parse(data=response.content, format="turtle")
+            dataset = URIRef(BASE + "void#santecyber")
+            endpoint = URIRef(live_server.url + "/sparql")
+            assert (dataset, URIRef(VOID + "sparqlEndpoint"), endpoint) in void
+            assert (
+                dataset,
+                URIRef("http://purl.org/dc/terms/license"),
+                URIRef("https://creativecommons.org/licenses/by/4.0/"),
+            ) in void
+            counts = {}
+            for subset in void.objects(dataset, URIRef(VOID + "subset")):
+                name = void.value(
+                    subset, URIRef("http://www.w3.org/ns/sparql-service-description#name")
+                )
+                counts[str(name)] = int(void.value(subset, URIRef(VOID + "triples")))
+            expected: dict[str, int] = {}
+            for quad in store.quads_for_pattern(None, None, None, None):
+                expected[quad.graph_name.value] = expected.get(quad.graph_name.value, 0) + 1
+            assert counts == expected
+            sources = set(void.objects(dataset, URIRef("http://purl.org/dc/terms/source")))
+            assert URIRef(BASE + "id/source/rfi-2022-12-versailles") in sources
+            dumps = list(void.objects(dataset, URIRef(VOID + "dataDump")))
+            assert URIRef(live_server.url + "/dumps/santecyber.nq.gz") in dumps
+            for dump in dumps:
+                assert client.head(str(dump)).status_code == 200
+        html = client.get("/void", headers={"Accept": "text/html"})
+        assert html.status_code == 200 and "CC BY 4.0" in html.text
+
+
+def test_dumps_are_listed_with_size_and_sha256(
+    live_server: LiveServer, built: BuildDirectory
+) -> None:
+    with live_server.client() as client:
+        index = client.get("/dumps/index.json").json()
+        assert index["version"] == built.current_version()
+        files = {entry["file"]: entry for entry in index["files"]}
+        assert "santecyber.nq.gz" in files
+        graphs = set()
+        for name, entry in files.items():
+            response = client.get(f"/dumps/{name}")
+            assert response.status_code == 200
+            assert len(response.content) == entry["size"]
+            assert hashlib.sha256(response.content).hexdigest() == entry["sha256"]
+            if name.endswith(".ttl"):
+                graph = Graph().parse(data=response.content, format="turtle")
+                assert len(graph) == entry["statements"]
+                graphs.add(entry["graph"])
+        whole = client.get("/dumps/santecyber.nq.gz").content
+        assert gzip.decompress(whole) == built.dump.read_bytes()
+        assert BASE + "graph/source/rfi-2022-12-versailles" in graphs
+        page = client.get("/dumps/", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "santecyber.nq.gz" in page.text
+        listing = client.get("/dumps/", headers={"Accept": "application/json"})
+        assert listing.json() == index
+
+
+def test_dumps_cannot_reach_other_files(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        for raw in (
+            "/dumps/..%2FCURRENT",
+            "/dumps/%2E%2E%2Fsantecyber.nq",
+            "/dumps/..%2F..%2F..%2Fetc%2Fpasswd",
+            "/dumps/index.json%00",
+            "/dumps/.index.json.tmp",
+        ):
+            response = client.get(httpx.URL(live_server.url + raw))
+            assert response.status_code == 404, raw
+            assert b"root:" not in response.content
+
+
+# --- a tiny build of our own: redirects and hostile labels ----------------------------------
+
+HOSTILE = '<script>alert("owned")</script>'
+
+
+def evil_nquads() -> bytes:
+    """A tiny graph whose labels try to inject markup into the pages."""
+    org = ox.NamedNode(f"{BASE}graph/reference/organisations")
+    source = ox.NamedNode(f"{BASE}graph/source/evil")
+    facility = ox.NamedNode(f"{BASE}id/facility/evil")
+    attack = ox.NamedNode(f"{BASE}id/attack/2020-01-evil")
+    label, kind = ox.NamedNode(str(RDFS.label)), ox.NamedNode(str(RDF.type))
+    quads = [
+        ox.Quad(facility, kind, ox.NamedNode(f"{BASE}ontology#CareFacility"), org),
+        ox.Quad(facility, label, ox.Literal(HOSTILE, language="fr"), org),
+        ox.Quad(
+            facility, label, ox.Literal("Evil </script><script>alert(1)//", language="en"), org
+        ),
+        ox.Quad(
+            facility,
+            ox.NamedNode("http://schema.org/description"),
+            ox.Literal("<img src=x onerror=alert(2)>", language="fr"),
+            org,
+        ),
+        ox.Quad(attack, kind, ox.NamedNode(f"{BASE}ontology#Attack"), source),
+        ox.Quad(attack, label, ox.Literal("<b>bold</b> attack", language="fr"), source),
+        ox.Quad(attack, ox.NamedNode(f"{BASE}ontology#target"), facility, source),
+        ox.Quad(
+            attack,
+            ox.NamedNode("http://schema.org/startDate"),
+            ox.Literal("2020-01", datatype=ox.NamedNode(f"{XSD}gYearMonth")),
+            source,
+        ),
+    ]
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("tiny-build")
+    data = tmp_path_factory.mktemp("tiny-data")
+    (data / "redirects.yaml").write_text(
+        "id/facility/old-evil: id/facility/evil\n"
+        f"{BASE}id/attack/2020-01-renamed: {BASE}id/attack/2020-01-evil\n",
+        encoding="utf-8",
+    )
+    nquads = evil_nquads()
+    directory = BuildDirectory(root)
+    directory.write_store("tiny", nquads)
+    directory.publish("tiny", nquads)
+    write_dumps(directory, nquads, data)
+    server = start_server(root, root / "server.log")
+    yield server
+    stop_server(server)
+
+
+def test_redirects_table_gives_301(tiny_server: LiveServer) -> None:
+    with tiny_server.client() as client:
+        response = client.get("/id/facility/old-evil", headers={"Accept": "text/turtle"})
+        assert response.status_code == 301
+        assert response.headers["location"] == "/id/facility/evil"
+        with_extension = client.get("/id/attack/2020-01-renamed.nt")
+        assert with_extension.status_code == 301
+        assert with_extension.headers["location"] == "/id/attack/2020-01-evil.nt"
+        followed = client.get("/id/facility/old-evil.ttl", follow_redirects=True)
+        assert followed.status_code == 200
+        assert f"<{BASE}id/facility/evil>".encode() in followed.content
+
+
+def test_labels_are_escaped_in_html(tiny_server: LiveServer) -> None:
+    with tiny_server.client() as client:
+        pages = [
+            client.get(path, headers={"Accept": "text/html", "Accept-Language": lang})
+            for path in ("/id/facility/evil", "/id/attack/2020-01-evil", "/id/", "/id/facility/")
+            for lang in ("fr", "en")
+        ]
+    for page in pages:
+        assert page.status_code == 200
+        body = page.text
+        assert "<script>alert" not in body
+        assert "<img src=x" not in body
+        assert "<b>bold</b>" not in body
+        # one script element per page: the schema.org JSON-LD, whose text cannot close it
+        assert body.count("<script") == body.count('<script type="application/ld+json">') <= 1
+    facility_fr = pages[0].text
+    assert "&lt;script&gt;alert(&#34;owned&#34;)&lt;/script&gt;" in facility_fr
+    start = facility_fr.index('<script type="application/ld+json">') + len(
+        '<script type="application/ld+json">'
+    )
+    embedded = json.loads(facility_fr[start : facility_fr.index("</script>", start)])
+    assert embedded["name"] == HOSTILE
+    assert "</script" not in facility_fr[start : facility_fr.index("</script>", start)].lower()
+
+
+def test_redirects_file_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "redirects.yaml"
+    bad.write_text("id/facility/a: https://example.org/elsewhere\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"redirects\.yaml"):
+        load_redirects(bad)
+    bad.write_text("id/facility/a: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"redirects\.yaml:"):
+        load_redirects(bad)
+    good = tmp_path / "good.yaml"
+    good.write_text(f"{BASE}id/facility/a: id/facility/b\n", encoding="utf-8")
+    assert load_redirects(good) == {"id/facility/a": "id/facility/b"}
+    assert load_redirects(tmp_path / "absent.yaml") == {}
