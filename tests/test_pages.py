@@ -393,13 +393,3 @@ def test_pages_render_in_chromium(
         f"{live_server.url}/id/?lang=en", artifacts / "linked-data-index-en.png"
     )
     assert shot.stat().st_size > 10_000
-
-
-# TEMPORARY (iteration only): shapes are being rewritten by someone else
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BuildDirectory:
-    from santecyber.build import build
-
-    directory = BuildDirectory(tmp_path_factory.mktemp("build"))
-    build(target=directory, validate=False)
-    return directory
