@@ -702,63 +702,70 @@ class TimelineRow:
     aggregate: bool
 
 
+_rows_cache: dict[tuple[int, str, str], list[TimelineRow]] = {}
+
+
 async def attack_rows(service: QueryService, lang: str) -> list[TimelineRow]:
-    rows = await select(
+    """One row per incident: label, best date, regions; three DISTINCT queries, cached per
+    data version (the same statement in several source graphs must not multiply rows)."""
+    key = (id(service), service.version, lang)
+    if key in _rows_cache:
+        return _rows_cache[key]
+    incidents = f"VALUES ?type {{ <{SC}Attack> <{SC}IncidentAggregate> }} ?a a ?type ."
+    labels = await select(
         service,
-        f"""SELECT ?a ?type ?label ?date ?otherDate ?region ?otherRegion WHERE {{
-  VALUES ?type {{ <{SC}Attack> <{SC}IncidentAggregate> }}
-  ?a a ?type ; <{RDFS_LABEL}> ?label .
-  OPTIONAL {{ ?a <{SCHEMA}startDate> ?date }}
-  OPTIONAL {{ ?a <{SC}disclosureDate>|<{SC}detectionDate> ?otherDate }}
-  OPTIONAL {{ ?a <{SC}target>/<{SCHEMA}address>/<{SC}region> ?region }}
-  OPTIONAL {{ ?a <{SC}affectedOrganisation>/<{SCHEMA}address>/<{SC}region> ?otherRegion }}
-}}""",
+        f"""SELECT DISTINCT ?a ?type ?label WHERE {{ {incidents}
+  ?a <{RDFS_LABEL}> ?label FILTER(LANG(?label) IN ("{lang}", "en", "")) }}""",
     )
-    attacks: dict[str, dict[str, object]] = {}
-    for row in rows:
+    dates = await select(
+        service,
+        f"""SELECT DISTINCT ?a ?p ?date WHERE {{ {incidents}
+  ?a ?p ?date VALUES ?p {{ <{SCHEMA}startDate> <{SC}disclosureDate> <{SC}detectionDate> }} }}""",
+    )
+    regions = await select(
+        service,
+        f"""SELECT DISTINCT ?a ?p ?region WHERE {{ {incidents}
+  ?a ?p ?place VALUES ?p {{ <{SC}target> <{SC}affectedOrganisation> }}
+  ?place <{SCHEMA}address>/<{SC}region> ?region }}""",
+    )
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    aggregates: set[str] = set()
+    for row in labels:
         iri = row["a"].value  # type: ignore[union-attr]
-        entry = attacks.setdefault(
-            iri,
-            {
-                "labels": {},
-                "dates": set(),
-                "other_dates": set(),
-                "regions": set(),
-                "other_regions": set(),
-                "aggregate": False,
-            },
-        )
-        label = row["label"]
-        entry["labels"][getattr(label, "language", "") or ""] = label.value  # type: ignore[index]
-        for name, key in (
-            ("date", "dates"),
-            ("otherDate", "other_dates"),
-            ("region", "regions"),
-            ("otherRegion", "other_regions"),
-        ):
-            if name in row:
-                entry[key].add(row[name].value)  # type: ignore[union-attr,attr-defined]
+        names[iri][getattr(row["label"], "language", "") or ""] = row["label"].value  # type: ignore[union-attr]
         if row["type"].value == f"{SC}IncidentAggregate":  # type: ignore[union-attr]
-            entry["aggregate"] = True
+            aggregates.add(iri)
+    start_dates: dict[str, set[str]] = defaultdict(set)
+    other_dates: dict[str, set[str]] = defaultdict(set)
+    for row in dates:
+        into = start_dates if row["p"].value == f"{SCHEMA}startDate" else other_dates  # type: ignore[union-attr]
+        into[row["a"].value].add(row["date"].value)  # type: ignore[union-attr]
+    target_regions: dict[str, set[str]] = defaultdict(set)
+    other_regions: dict[str, set[str]] = defaultdict(set)
+    for row in regions:
+        into = target_regions if row["p"].value == f"{SC}target" else other_regions  # type: ignore[union-attr]
+        into[row["a"].value].add(row["region"].value)  # type: ignore[union-attr]
     result = []
-    for iri, entry in attacks.items():
-        labels: dict[str, str] = entry["labels"]  # type: ignore[assignment]
-        # the start date when known (the most precise claim), else disclosure or detection
-        dates = sorted(entry["dates"] or entry["other_dates"], key=lambda d: (-len(d), d))  # type: ignore[arg-type]
-        date = dates[0] if dates else ""
+    for iri, labelled in names.items():
+        # the start date when known (its most precise claim), else disclosure or detection
+        candidates = start_dates.get(iri) or other_dates.get(iri) or set()
+        date = sorted(candidates, key=lambda d: (-len(d), d))[0] if candidates else ""
+        mine = sorted(target_regions.get(iri, set()))
         result.append(
             TimelineRow(
                 iri=iri,
                 href=href_of(iri)[0],
-                label=labels.get(lang) or labels.get("en") or next(iter(labels.values())),
+                label=labelled.get(lang) or labelled.get("en") or next(iter(labelled.values())),
                 date=date,
                 year=date[:4],
-                regions=sorted(entry["regions"])  # type: ignore[arg-type]
-                + sorted(entry["other_regions"] - entry["regions"]),  # type: ignore[operator]
-                aggregate=bool(entry["aggregate"]),
+                regions=mine + sorted(other_regions.get(iri, set()) - set(mine)),
+                aggregate=iri in aggregates,
             )
         )
     result.sort(key=lambda r: (r.date, r.label))
+    if len(_rows_cache) > 16:
+        _rows_cache.clear()
+    _rows_cache[key] = result
     return result
 
 
