@@ -178,11 +178,18 @@ def term_from_json(binding: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.
     return ox.Literal(value)
 
 
-async def select(service: QueryService, query: str) -> list[dict[str, object]]:
-    """Run a SELECT and return its rows as dicts of pyoxigraph terms."""
+async def run_select(service: QueryService, query: str) -> tuple[list[dict[str, object]], bool]:
+    """Run a SELECT: its rows as dicts of pyoxigraph terms, and whether the service cut them
+    at its result limit."""
     answer = await service.execute(query, accepted=[JSON_RESULTS])
     rows = json.loads(answer.body)["results"]["bindings"]
-    return [{name: term_from_json(value) for name, value in row.items()} for row in rows]
+    terms = [{name: term_from_json(value) for name, value in row.items()} for row in rows]
+    return terms, bool(getattr(answer, "truncated", False))
+
+
+async def select(service: QueryService, query: str) -> list[dict[str, object]]:
+    """Run a SELECT and return its rows as dicts of pyoxigraph terms."""
+    return (await run_select(service, query))[0]
 
 
 @dataclass
@@ -191,6 +198,7 @@ class Description:
 
     iri: str
     quads: list[ox.Quad] = field(default_factory=list)
+    truncated: bool = False  # the service's result limit cut the statements
 
     @property
     def exists(self) -> bool:
@@ -252,13 +260,13 @@ def parse_rdf(body: bytes, media_type: str) -> Dataset:
 
 async def describe(service: QueryService, iri: str) -> Description:
     """The description of ``iri``, from one query."""
-    rows = await select(service, describe_query(iri))
+    rows, truncated = await run_select(service, describe_query(iri))
     quads = {
         ox.Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
         for row in rows
         if "g" in row
     }
-    return Description(iri, sorted(quads, key=str))
+    return Description(iri, sorted(quads, key=str), truncated)
 
 
 def graph_query(iri: str) -> str:
@@ -269,7 +277,8 @@ def graph_query(iri: str) -> str:
 async def describe_graph(service: QueryService, iri: str) -> Description:
     """A named graph's own description plus its contents."""
     description = await describe(service, iri)
-    rows = await select(service, graph_query(iri))
+    rows, truncated = await run_select(service, graph_query(iri))
+    description.truncated = description.truncated or truncated
     contents = {ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows}  # type: ignore[arg-type]
     description.quads = sorted(set(description.quads) | contents, key=str)
     return description

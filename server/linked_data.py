@@ -183,6 +183,8 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         if not description.exists:
             return not_found(media_type, lang, iri, headers)
         headers["Link"] = link_header(target.path)
+        if description.truncated:
+            headers["X-Santecyber-Truncated"] = "true"
         headers["ETag"] = f'"{service.version}-{MEDIA_EXTENSIONS[media_type]}-{lang}"'
         if not target.extension:
             headers["Content-Location"] = f"/{target.path}.{MEDIA_EXTENSIONS[media_type]}"

@@ -561,8 +561,9 @@ def _natural(iri: str) -> tuple:
     return (head, int(number)) if number.isdigit() else (fragment, 0)
 
 
-def schema_org(page: Page, description: Description) -> Markup:
-    """The schema.org JSON-LD of a page, safe inside <script>."""
+def schema_org(page: Page, description: Description, names: Labeller | None = None) -> Markup:
+    """The schema.org JSON-LD of a page, safe inside <script>: the type, name, description,
+    dates, address (organisations) and the places hit (attacks)."""
     own = [q for q in description.quads if q.subject.value == page.iri]
     types = [q.object.value for q in own if q.predicate.value == RDF_TYPE]
     schema_type = next((SCHEMA_TYPES[t] for t in types if t in SCHEMA_TYPES), None)
@@ -587,6 +588,26 @@ def schema_org(page: Page, description: Description) -> Markup:
             prop == f"{SCHEMA}url" and schema_type == "NewsArticle"
         ) or prop == "http://www.w3.org/2002/07/owl#sameAs":
             data["sameAs"] = obj.value
+        elif prop == f"{SCHEMA}address" and isinstance(obj, ox.NamedNode):
+            fields = {
+                local_name(q.predicate.value): q.object.value
+                for q in description.quads
+                if q.subject == obj and isinstance(q.object, ox.Literal)
+            }
+            address = {"@type": "PostalAddress"}
+            for schema_key, ours in (
+                ("addressLocality", "addressLocality"),
+                ("addressRegion", "region"),
+                ("addressCountry", "addressCountry"),
+            ):
+                if ours in fields:
+                    address[schema_key] = fields[ours]
+            data["address"] = address
+        elif prop == f"{SC}target" and names is not None and schema_type == "Event":
+            places = data.setdefault("location", [])
+            place = {"@type": "Place", "@id": obj.value, "name": names.name(obj.value)}
+            if place not in places:  # type: ignore[operator]
+                places.append(place)  # type: ignore[union-attr]
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
@@ -624,7 +645,7 @@ async def render_resource(
     return environment.get_template("resource.html").render(
         **common(lang, request),
         page=page,
-        jsonld=schema_org(page, description),
+        jsonld=schema_org(page, description, builder.names),
         alternates=alternates(path),
         canonical=description.iri,
     )
@@ -633,13 +654,17 @@ async def render_resource(
 def group_statements(
     quads: list[ox.Quad], names_from: Description, ref: Reference, lang: str
 ) -> list[Part]:
-    """Statements grouped by subject, each subject a card (used for sources and graphs)."""
+    """Statements grouped by subject, each subject a card (used for sources and graphs).
+
+    All come from one graph, named once above them, so values do not repeat their source.
+    """
     builder = PageBuilder(Description(names_from.iri, quads), ref, lang)
     for quad in names_from.quads:  # labels fetched with the statements
         if quad.predicate.value in LABEL_PROPERTIES and isinstance(quad.object, ox.Literal):
             builder.names.add(quad.subject.value, quad.object)
     subjects = sorted(
-        {q.subject.value for q in quads}, key=lambda s: (document_iri(s), _natural(s))
+        {q.subject.value for q in quads},
+        key=lambda s: (s.startswith(BASE + "graph/"), "#" in s, document_iri(s), _natural(s)),
     )
     cards = []
     for subject in subjects:
@@ -650,9 +675,13 @@ def group_statements(
                 anchor=path,
                 title=builder.names.name(subject),
                 kind=", ".join(builder.names.name(t) for t in types),
-                facts=builder.facts(subject, {RDF_TYPE}),
+                facts=builder.facts(subject, {RDF_TYPE} | TITLE_PROPERTIES),
             )
         )
+    for card in cards:
+        for fact in card.facts:
+            for value in fact.values:
+                value.sources = []
     return cards
 
 

@@ -202,6 +202,18 @@ def test_head_answers_like_get_without_a_body(live_server: LiveServer) -> None:
     assert head.headers["link"] == got.headers["link"]
 
 
+def test_etag_gives_304_when_unchanged(live_server: LiveServer) -> None:
+    path = "/id/attack/2023-06-chu-rennes"
+    with live_server.client() as client:
+        first = client.get(path, headers={"Accept": "application/n-triples"})
+        etag = first.headers["etag"]
+        again = client.get(path, headers={"Accept": "application/n-triples", "If-None-Match": etag})
+        other_format = client.get(path, headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert other_format.status_code == 200
+    assert "x-santecyber-truncated" not in first.headers
+
+
 # --- negotiation ----------------------------------------------------------------------------
 
 

@@ -314,6 +314,20 @@ def test_every_page_embeds_schema_org_json_ld(live_server: LiveServer, store: ox
             page(client, f"{BASE}id/attack/2023-06-chu-rennes").first("script").text()
         )
     assert data["startDate"] in {r["d"] for r in started}
+    targets = rows(
+        store,
+        f"""SELECT ?t WHERE {{ <{BASE}id/attack/2023-06-chu-rennes> <{SC}target> ?t }}""",
+    )
+    assert {place["@id"] for place in data["location"]} == {r["t"] for r in targets}
+    address = rows(
+        store,
+        f"""SELECT ?city ?region WHERE {{ <{BASE}id/facility/chu-rennes> <{SCHEMA}address> ?a .
+        ?a <{SCHEMA}addressLocality> ?city ; <{SC}region> ?region }}""",
+    )[0]
+    with live_server.client() as client:
+        facility = page(client, f"{BASE}id/facility/chu-rennes").first("script").text()
+    assert json.loads(facility)["address"]["addressLocality"] == address["city"]
+    assert json.loads(facility)["address"]["addressRegion"] == address["region"]
 
 
 # --- index pages ----------------------------------------------------------------------------
