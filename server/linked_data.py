@@ -8,8 +8,11 @@ extension URL that was chosen (``….ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.t
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -25,7 +28,7 @@ from santecyber.server.describe import (
     describe_graph,
 )
 from santecyber.server.negotiation import accepted_media_types
-from santecyber.server.query_service import QueryService
+from santecyber.server.query_service import QueryService, QueryUnavailable
 
 #: extension → media type, in the order alternates are listed
 EXTENSIONS: dict[str, str] = {
@@ -127,6 +130,28 @@ def link_header(path: str) -> str:
     return ", ".join(links)
 
 
+Params = ParamSpec("Params")
+
+
+def unavailable_as_503(
+    handler: Callable[Params, Awaitable[Response]],
+) -> Callable[Params, Awaitable[Response]]:
+    """A store too busy (or a query over its time limit) is 503 with Retry-After, never 500."""
+
+    @functools.wraps(handler)
+    async def guarded(*args: Params.args, **kwargs: Params.kwargs) -> Response:
+        try:
+            return await handler(*args, **kwargs)
+        except QueryUnavailable as error:
+            return PlainTextResponse(
+                f"503 Service Unavailable: {error}\n",
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+
+    return guarded
+
+
 def context_url(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/context.jsonld"
 
@@ -151,6 +176,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             f"404 Not Found: {iri} is not in the graph\n", status_code=404, headers=headers
         )
 
+    @unavailable_as_503
     async def dereference(request: Request, raw_path: str) -> Response:
         target = split_extension(raw_path)
         if target.path in redirects:
@@ -196,6 +222,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         body = description.serialize(media_type, context_url(request))
         return Response(body, media_type=media_type, headers=headers)
 
+    @unavailable_as_503
     async def index_or_list(request: Request, kind: str | None) -> Response:
         lang = negotiate_language(request)
         html = await pages.render_index(service, lang, kind, request)
@@ -250,6 +277,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
     async def stylesheet() -> Response:
         return FileResponse(STATIC_DIR / "site.css", media_type="text/css")
 
+    @unavailable_as_503
     async def void(request: Request, extension: str | None) -> Response:
         offered = list(EXTENSIONS.values())
         if extension:

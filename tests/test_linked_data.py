@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import browser
 import httpx
 import pyoxigraph as ox
 import pytest
@@ -510,6 +511,74 @@ def test_labels_are_escaped_in_html(tiny_server: LiveServer) -> None:
     embedded = json.loads(facility_fr[start : facility_fr.index("</script>", start)])
     assert embedded["name"] == HOSTILE
     assert "</script" not in facility_fr[start : facility_fr.index("</script>", start)].lower()
+
+
+def tiny_build(root: Path) -> Path:
+    nquads = evil_nquads()
+    directory = BuildDirectory(root)
+    directory.write_store("tiny", nquads)
+    directory.publish("tiny", nquads)
+    write_dumps(directory, nquads, root / "no-data")
+    return root
+
+
+@pytest.mark.browser
+def test_hostile_labels_stay_text_in_chromium(tiny_server: LiveServer) -> None:
+    if browser.ensure_chromium() is None:
+        pytest.skip(browser.missing_reason())
+    rendered = browser.dump_dom(f"{tiny_server.url}/id/facility/evil.html?lang=en")
+    assert "<img" not in rendered
+    assert rendered.count("<script") == 1  # the JSON-LD only
+    assert "Evil &lt;/script&gt;&lt;script&gt;alert(1)//" in rendered
+
+
+def test_limits_of_the_store_are_reported_not_500(tmp_path: Path) -> None:
+    """A description cut by the result limit says so; a query over its time limit is 503."""
+    root = tiny_build(tmp_path / "build")
+    cut = start_server(root, tmp_path / "cut.log", {"SANTECYBER_MAX_RESULTS": "3"})
+    try:
+        with cut.client() as client:
+            response = client.get("/id/facility/evil.nt")
+        assert response.status_code == 200
+        assert response.headers["x-santecyber-truncated"] == "true"
+    finally:
+        stop_server(cut)
+    slow = start_server(root, tmp_path / "slow.log", {"SANTECYBER_QUERY_TIMEOUT": "1e-9"})
+    try:
+        with slow.client() as client:
+            for path in ("/id/facility/evil", "/id/", "/void"):
+                response = client.get(path, headers={"Accept": "text/html"})
+                assert response.status_code == 503, path
+                assert response.headers["retry-after"]
+    finally:
+        stop_server(slow)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/id/facility/chu-rennes", {"Accept": "text/turtle;q=abc, */*;q=nan"}),
+        ("/id/facility/chu-rennes", {"Accept": ",,;;,"}),
+        ("/id/facility/chu-rennes", {"Accept-Language": "*;q=x, ;;"}),
+        ("/id/facility/chu-rennes?lang=%3Cscript%3E", {"Accept": "text/html"}),
+        ("/id/facility/chu-rennes.ttl.ttl", {}),
+        ("/id/facility/chu-rennes.", {}),
+        ("/id/facility/%C3%A9t%C3%A9", {"Accept": "text/html"}),
+        ("/id/%00", {}),
+        ("/id/" + "a" * 5000, {}),
+        ("/ontologyX", {}),
+        ("/ontology.", {}),
+        ("/vocab/", {}),
+        ("/graph/", {"Accept": "text/html"}),
+        ("/void.exe", {}),
+        ("/dumps/%2e%2e", {}),
+        ("/id/attack/", {"Accept-Language": "zz"}),
+    ],
+)
+def test_odd_requests_get_a_clear_answer(live_server: LiveServer, path: str, headers: dict) -> None:
+    with live_server.client() as client:
+        response = client.get(httpx.URL(live_server.url + path), headers=headers)
+    assert response.status_code < 500, (path, response.status_code, response.text[:200])
 
 
 def test_redirects_file_errors_name_the_file(tmp_path: Path) -> None:
