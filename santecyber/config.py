@@ -34,6 +34,8 @@ class ServerConfig:
     max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", "1000000")))
     #: worker processes running queries, each with its own read-only view of the store
     workers: int = field(default_factory=lambda: int(_env("QUERY_WORKERS", "4")))
+    #: address space of a worker process in MiB (0: no cap); a query needing more gets 503
+    worker_memory_mb: int = field(default_factory=lambda: int(_env("WORKER_MEMORY_MB", "0")))
     #: bytes of serialised results kept in memory for repeated queries (0: no cache)
     cache_bytes: int = field(default_factory=lambda: int(_env("CACHE_BYTES", str(64 << 20))))
     #: SERVICE endpoints queries may call (space-separated IRIs); empty: no federation

@@ -166,7 +166,7 @@ class QueryService:
             self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _spawn(self) -> None:
-        worker = QueryWorker(self.config.build_dir)
+        worker = QueryWorker(self.config.build_dir, self.config.worker_memory_mb << 20)
         with self._lock:
             if self._stopped:
                 worker.close()

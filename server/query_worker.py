@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import resource
+import signal
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -93,8 +95,14 @@ def _open(build_root: Path, version: str) -> ox.Store:
     return ox.Store.read_only(str(build_root / "stores" / version))
 
 
-def worker_main(connection: Connection, build_root: str) -> None:
-    """Serve requests from ``connection`` until it closes or sends None."""
+def worker_main(connection: Connection, build_root: str, memory_bytes: int = 0) -> None:
+    """Serve requests from ``connection`` until it closes or sends None.
+
+    ``memory_bytes`` caps the worker's address space: a query needing more makes the worker
+    die, which the server reports as 503 and repairs by starting another.
+    """
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     root = Path(build_root)
     store: ox.Store | None = None
     version = ""
@@ -119,10 +127,13 @@ def worker_main(connection: Connection, build_root: str) -> None:
 class QueryWorker:
     """One worker process and the pipe to it; used by one thread at a time."""
 
-    def __init__(self, build_root: Path) -> None:
+    def __init__(self, build_root: Path, memory_bytes: int = 0) -> None:
         self.connection, child = _CONTEXT.Pipe(duplex=True)
         self.process = _CONTEXT.Process(
-            target=worker_main, args=(child, str(build_root)), daemon=True, name="sparql-worker"
+            target=worker_main,
+            args=(child, str(build_root), memory_bytes),
+            daemon=True,
+            name="sparql-worker",
         )
         self.process.start()
         child.close()
@@ -143,7 +154,10 @@ class QueryWorker:
                 return self.connection.recv()
         except (EOFError, OSError, BrokenPipeError):
             self.kill()
-            raise WorkerLost("the query worker stopped unexpectedly", timed_out=False) from None
+            code = self.process.exitcode
+            reason = " (out of memory)" if code in (-signal.SIGABRT, -signal.SIGKILL, 1) else ""
+            message = f"the query worker stopped while running this query{reason}"
+            raise WorkerLost(message, timed_out=False) from None
         self.kill()
         raise WorkerLost(f"query stopped after the time limit of {timeout:g} s", timed_out=True)
 

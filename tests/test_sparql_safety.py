@@ -257,6 +257,21 @@ def test_killed_workers_are_replaced(limited, store):
     assert again.status_code == 503  # a timeout is not cached as an answer, nor forgotten
 
 
+def test_a_query_over_the_memory_cap_gets_503_and_the_worker_is_replaced(built, tmp_path):
+    env = {"SANTECYBER_WORKER_MEMORY_MB": "1200", "SANTECYBER_QUERY_WORKERS": "1"}
+    server = start_server(built.root, tmp_path / "server.log", env)
+    hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f ?a ?d"
+    try:
+        with server.client() as client:
+            first = client.post("/sparql", data={"query": hungry, "format": "csv"})
+            after = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"})
+    finally:
+        stop_server(server)
+    assert first.status_code == 503
+    assert "out of memory" in first.json()["error"]
+    assert after.status_code == 200 and after.json()["boolean"] is True
+
+
 # result cap with an explicit signal
 
 
