@@ -89,7 +89,21 @@ class Plan:
 
 
 class ResultCache:
-    """Serialised answers, least recently used dropped first, bounded in bytes."""
+    """Serialised answers, least recently used dropped first, bounded in bytes.
+
+    >>> cache = ResultCache(capacity=400)  # each entry below costs 100 (body and query)
+    >>> keys = [CacheKey("v1", f"q{i}", (), (), ("text/csv",)) for i in range(4)]
+    >>> for key in keys:
+    ...     cache.put(key, Answer(b"x" * 98, "text/csv"))
+    >>> cache.get(keys[0]) is not None  # used: now the most recent
+    True
+    >>> cache.put(CacheKey("v1", "q4", (), (), ()), Answer(b"y" * 98, "text/csv"))
+    >>> [cache.get(k) is not None for k in keys], cache.size
+    ([True, False, True, True], 400)
+    >>> cache.put(CacheKey("v1", "q5", (), (), ()), Answer(b"z" * 99, "text/csv"))
+    >>> len(cache)  # over a quarter of the capacity: not kept
+    4
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
