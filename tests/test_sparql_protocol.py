@@ -8,14 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import xml.etree.ElementTree as ET
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import start_server, stop_server
 
 from santecyber.namespaces import sparql_prefixes
 from santecyber.sparql import QuerySyntaxError, run_query
+from santecyber.store import BuildDirectory
 
 COUNT_ATTACKS = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a sc:Attack }"
 ATTACKS = "SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a"
@@ -81,6 +84,39 @@ def test_ask_answers_true_and_false(client):
     yes = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"}).json()
     no = client.get("/sparql", params={"query": "ASK { ?a a sc:NoSuchClass }"}).json()
     assert (yes["boolean"], no["boolean"]) == (True, False)
+    as_csv = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }", "format": "csv"})
+    assert as_csv.text.strip() == "true"
+
+
+def test_a_new_build_is_served_without_restart(built, tmp_path):
+    """The version in CURRENT is read per request: new answers, new ETags, no stale cache."""
+    directory = BuildDirectory(tmp_path / "build")
+    shutil.copytree(built.root, directory.root)
+    server = start_server(directory.root, tmp_path / "server.log")
+    query = "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a sc:Attack }"
+    try:
+        with server.client() as client:
+            before = client.get("/sparql", params={"query": query})
+            extra = (
+                "<https://w3id.org/santecyber/id/attack/test-new>"
+                " <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+                " <https://w3id.org/santecyber/ontology#Attack> <x:g> ."
+            )
+            dump = directory.dump.read_bytes() + extra.encode() + b"\n"
+            directory.write_store("test-next", dump)
+            directory.publish("test-next", dump)
+            after = client.get("/sparql", params={"query": query})
+            stale = client.get(
+                "/sparql",
+                params={"query": query},
+                headers={"If-None-Match": before.headers["etag"]},
+            )
+    finally:
+        stop_server(server)
+    assert int(json_rows(after.content)[0]["n"]) == int(json_rows(before.content)[0]["n"]) + 1
+    assert after.headers["x-santecyber-cache"] == "miss"
+    assert "test-next" in after.headers["etag"] and after.headers["etag"] != before.headers["etag"]
+    assert stale.status_code == 200
 
 
 # the dataset: default-graph-uri and named-graph-uri
