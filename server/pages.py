@@ -608,9 +608,40 @@ def schema_org(page: Page, description: Description, names: Labeller | None = No
             place = {"@type": "Place", "@id": obj.value, "name": names.name(obj.value)}
             if place not in places:  # type: ignore[operator]
                 places.append(place)  # type: ignore[union-attr]
+    return script_json(data)
+
+
+def script_json(data: dict[str, object]) -> Markup:
+    """JSON that cannot end its <script> element early (``<``, ``>``, ``&`` escaped)."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
+
+
+def web_page(name: str, kind: str = "WebPage", **extra: object) -> Markup:
+    """schema.org JSON-LD for pages that are not about one resource (index, lists, VoID…)."""
+    return script_json({"@context": "https://schema.org", "@type": kind, "name": name, **extra})
+
+
+def dataset_jsonld(lang: str, dumps: dict, base_url: str) -> Markup:
+    """The dataset as schema.org sees it: licence, SPARQL endpoint, downloads."""
+    return web_page(
+        "santecyber",
+        "Dataset",
+        description=UI[lang]["site"],
+        license="https://creativecommons.org/licenses/by/4.0/",
+        url=BASE + "id/",
+        inLanguage=["fr", "en"],
+        distribution=[
+            {
+                "@type": "DataDownload",
+                "encodingFormat": entry["media_type"],
+                "contentUrl": f"{base_url}/dumps/{entry['file']}",
+                "contentSize": str(entry["size"]),
+            }
+            for entry in dumps.get("files", [])
+        ],
+    )
 
 
 def alternates(path: str) -> list[dict[str, str]]:
@@ -717,7 +748,9 @@ async def source_statements(
 
 
 def render_not_found(iri: str, lang: str) -> str:
-    return environment.get_template("not_found.html").render(**common(lang), iri=iri)
+    return environment.get_template("not_found.html").render(
+        **common(lang), iri=iri, jsonld=web_page(UI[lang]["not_found"])
+    )
 
 
 @dataclass
@@ -893,6 +926,7 @@ async def render_index(
             heading=KINDS[kind][1 + LANGUAGES.index(lang)],
             items=items,
             rows=rows,
+            jsonld=web_page(KINDS[kind][1 + LANGUAGES.index(lang)], "CollectionPage"),
         )
     rows = await attack_rows(service, lang)
     by_year: dict[str, list[TimelineRow]] = defaultdict(list)
@@ -904,6 +938,9 @@ async def render_index(
         by_year=sorted(by_year.items()),
         aggregates=[r for r in rows if r.aggregate],
         chart=chart(rows, lang),
+        jsonld=dataset_jsonld(
+            lang, dump_index(service.config.build_dir), str(request.base_url).rstrip("/")
+        ),
     )
 
 
@@ -941,9 +978,12 @@ async def render_void(
         **common(lang),
         graphs=graphs,
         dumps=dump_index(build_dir),
+        jsonld=web_page(UI[lang]["void"]),
         total=sum(g["count"] for g in graphs),
     )
 
 
 def render_dumps(index: dict, lang: str) -> str:
-    return environment.get_template("dumps.html").render(**common(lang), dumps=index)
+    return environment.get_template("dumps.html").render(
+        **common(lang), dumps=index, jsonld=web_page(UI[lang]["dumps"], "CollectionPage")
+    )

@@ -330,6 +330,32 @@ def test_every_page_embeds_schema_org_json_ld(live_server: LiveServer, store: ox
     assert json.loads(facility)["address"]["addressRegion"] == address["region"]
 
 
+def test_every_other_page_embeds_json_ld_too(live_server: LiveServer) -> None:
+    expected = {
+        "/id/": "Dataset",
+        "/id/facility/": "CollectionPage",
+        "/void": "WebPage",
+        "/dumps/": "CollectionPage",
+        "/id/facility/no-such-place": "WebPage",
+    }
+    with live_server.client() as client:
+        for path, schema_type in expected.items():
+            response = client.get(path, headers={"Accept": "text/html"})
+            document = dom(response.text)
+            scripts = document.all("script")
+            assert len(scripts) == 1 and scripts[0].attrs["type"] == "application/ld+json"
+            data = json.loads(scripts[0].text())
+            assert data["@context"] == "https://schema.org" and data["@type"] == schema_type
+            assert document.first("html").attrs["lang"] in ("fr", "en")
+            assert document.first("h1").text().strip()
+        dataset = json.loads(dom(client.get("/id/").text).first("script").text())
+        assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
+        downloads = [d["contentUrl"] for d in dataset["distribution"]]
+        assert f"{live_server.url}/dumps/santecyber.nq.gz" in downloads
+        for url in downloads:
+            assert client.head(url).status_code == 200
+
+
 # --- index pages ----------------------------------------------------------------------------
 
 
