@@ -363,6 +363,7 @@ class Labeller:
         self.lang = lang
         self.ref = ref
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
+        self.titles: dict[str, dict[str, str]] = defaultdict(dict)  # dcterms:title, if no label
         for quad in quads:
             if quad.predicate.value in LABEL_PROPERTIES and isinstance(quad.object, ox.Literal):
                 language = quad.object.language or ""
@@ -370,12 +371,16 @@ class Labeller:
                 # rdfs:label wins over schema:name
                 if language not in known or quad.predicate.value == RDFS_LABEL:
                     known[language] = quad.object.value
+            elif quad.predicate.value == f"{DCTERMS}title" and isinstance(quad.object, ox.Literal):
+                self.titles[quad.subject.value].setdefault(
+                    quad.object.language or "", quad.object.value
+                )
 
     def add(self, iri: str, label: ox.Literal) -> None:
         self.labels[iri].setdefault(label.language or "", label.value)
 
     def name(self, iri: str) -> str:
-        own = self.labels.get(iri)
+        own = self.labels.get(iri) or self.titles.get(iri)
         if own:
             return own.get(self.lang) or own.get("") or own.get("en") or next(iter(own.values()))
         found = self.ref.label(iri, self.lang)
@@ -503,7 +508,7 @@ class PageBuilder:
                     anchor=part.split("#", 1)[1],
                     title=self.names.name(part),
                     kind=", ".join(self.names.name(t) for t in types),
-                    facts=self.facts(part, TITLE_PROPERTIES | {RDF_TYPE}),
+                    facts=self.facts(part, TITLE_PROPERTIES | {RDF_TYPE, f"{RDFS}isDefinedBy"}),
                 )
             )
         timeline.sort(key=lambda entry: (entry.date, entry.what))
