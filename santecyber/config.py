@@ -17,6 +17,36 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"SANTECYBER_{name}", default)
 
 
+def _number(name: str, default: str, kind: type[float], minimum: float) -> float:
+    """SANTECYBER_{name} as a number of ``kind``; a bad value names the variable."""
+    text = _env(name, default)
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(
+            f"SANTECYBER_{name} must be {'an integer' if kind is int else 'a number'}, got {text!r}"
+        ) from None
+    if value < minimum:
+        raise ValueError(f"SANTECYBER_{name} must be at least {minimum:g}, got {text!r}")
+    return value
+
+
+def _int(name: str, default: str, minimum: int = 0) -> int:
+    """An integer setting: a typo fails at start-up, naming the variable.
+
+    >>> os.environ["SANTECYBER_QUERY_WORKERS"] = "four"
+    >>> _int("QUERY_WORKERS", "4", 1)
+    Traceback (most recent call last):
+    ValueError: SANTECYBER_QUERY_WORKERS must be an integer, got 'four'
+    >>> del os.environ["SANTECYBER_QUERY_WORKERS"]
+    """
+    return int(_number(name, default, int, minimum))
+
+
+def _float(name: str, default: str, minimum: float = 0) -> float:
+    return float(_number(name, default, float, minimum))
+
+
 def _services() -> tuple[str, ...]:
     return tuple(_env("SERVICE_ALLOWLIST", "").split())
 
@@ -25,18 +55,18 @@ def _services() -> tuple[str, ...]:
 class ServerConfig:
     build_dir: Path = field(default_factory=lambda: Path(_env("BUILD", str(BUILD_DIR))))
     #: seconds a query may run before its worker process is killed (503)
-    query_timeout: float = field(default_factory=lambda: float(_env("QUERY_TIMEOUT", "30")))
+    query_timeout: float = field(default_factory=lambda: _float("QUERY_TIMEOUT", "30", 0.001))
     #: rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut and flagged
-    max_results: int = field(default_factory=lambda: int(_env("MAX_RESULTS", "100000")))
+    max_results: int = field(default_factory=lambda: _int("MAX_RESULTS", "100000", 1))
     #: characters of query text: 414 on GET, 413 on POST beyond this
-    max_query_length: int = field(default_factory=lambda: int(_env("MAX_QUERY_LENGTH", "100000")))
+    max_query_length: int = field(default_factory=lambda: _int("MAX_QUERY_LENGTH", "100000"))
     #: bytes of a POST body: 413 beyond this
-    max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", "1000000")))
+    max_body_bytes: int = field(default_factory=lambda: _int("MAX_BODY_BYTES", "1000000"))
     #: worker processes running queries, each with its own read-only view of the store
-    workers: int = field(default_factory=lambda: int(_env("QUERY_WORKERS", "4")))
+    workers: int = field(default_factory=lambda: _int("QUERY_WORKERS", "4", 1))
     #: address space of a worker process in MiB (0: no cap); a query needing more gets 503
-    worker_memory_mb: int = field(default_factory=lambda: int(_env("WORKER_MEMORY_MB", "0")))
+    worker_memory_mb: int = field(default_factory=lambda: _int("WORKER_MEMORY_MB", "0"))
     #: bytes of serialised results kept in memory for repeated queries (0: no cache)
-    cache_bytes: int = field(default_factory=lambda: int(_env("CACHE_BYTES", str(64 << 20))))
+    cache_bytes: int = field(default_factory=lambda: _int("CACHE_BYTES", str(64 << 20)))
     #: SERVICE endpoints queries may call (space-separated IRIs); empty: no federation
     service_allowlist: tuple[str, ...] = field(default_factory=_services)
