@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import queue
 import threading
 from collections import OrderedDict
@@ -35,6 +36,8 @@ from santecyber.server.query_worker import (
 )
 from santecyber.sparql import QueryRefused, QuerySyntaxError, check_allowed, query_form_of
 from santecyber.store import BuildDirectory
+
+LOG = logging.getLogger("santecyber.sparql")
 
 __all__ = [
     "Answer",
@@ -262,20 +265,28 @@ class QueryService:
         try:
             result = worker.call(request, timeout)
         except WorkerLost as lost:
-            with self._lock:
-                self._workers.discard(worker)
-            if not self._stopped and self._threads is not None:
-                self._threads.submit(self._spawn)
+            LOG.warning("%s; query: %.200r", lost, request.query)
+            self._replace(worker)
             raise QueryUnavailable(str(lost), lost.timed_out) from None
         except BaseException:
             worker.kill()
-            with self._lock:
-                self._workers.discard(worker)
-            if not self._stopped and self._threads is not None:
-                self._threads.submit(self._spawn)
+            self._replace(worker)
             raise
         self._idle.put(worker)
         return result
+
+    def _replace(self, worker: QueryWorker) -> None:
+        """Forget a dead worker and start another in the background."""
+        with self._lock:
+            self._workers.discard(worker)
+        if not self._stopped and self._threads is not None:
+            self._threads.submit(self._spawn_logged)
+
+    def _spawn_logged(self) -> None:
+        try:
+            self._spawn()
+        except Exception:
+            LOG.exception("could not start a query worker; %d left", len(self._workers))
 
 
 def _as_exception(error: WorkError) -> Exception:
