@@ -159,15 +159,17 @@ class QueryService:
         self._lock = threading.Lock()
         self._threads: ThreadPoolExecutor | None = None
         self._stopped = False
+        #: queries in flight, only touched from the event loop
+        self._waiting = 0
+        self._capacity = max(32, config.workers * 8)
 
     # life cycle
 
     def start(self) -> None:
         self.store, self.version = self.directory.open_current()
         self._stopped = False
-        self._threads = ThreadPoolExecutor(
-            max(32, self.config.workers * 8), thread_name_prefix="sparql"
-        )
+        # one thread per query in flight (running or waiting for a worker); beyond that, 503
+        self._threads = ThreadPoolExecutor(self._capacity + 4, thread_name_prefix="sparql")
         starting = [self._threads.submit(self._spawn) for _ in range(self.config.workers)]
         for future in starting:
             future.result()
@@ -234,8 +236,14 @@ class QueryService:
             max_results=self.config.max_results,
             allowed_services=self.config.service_allowlist,
         )
+        if self._waiting >= self._capacity:
+            raise QueryUnavailable(f"{self._waiting} queries are already waiting: try again later")
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._threads, self._call, request)
+        self._waiting += 1
+        try:
+            result = await loop.run_in_executor(self._threads, self._call, request)
+        finally:
+            self._waiting -= 1
         if isinstance(result, WorkError):
             raise _as_exception(result)
         answer = Answer(result.body, result.media_type, result.truncated, plan.etag)
