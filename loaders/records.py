@@ -433,7 +433,7 @@ class _Emitter:
             "stated" if not model.published_note else "resolved",
             model.published_note,
             graphs,
-            "date-published",
+            "date-1",
             ("Date de publication : ", "Publication date: "),
         )
         if model.url:
@@ -447,6 +447,7 @@ class _Emitter:
         graph = iri(source_graph(model.slug))
         self.origins[graph.value] = entry.at()
         add(graph, RDF_TYPE, sc("SourceGraph"), [graph])
+        add(graph, RDF_TYPE, iri(PROV + "Bundle"), [graph])
         add(graph, iri(PROV + "wasDerivedFrom"), node, [graph])
         self.labels(
             graph,

@@ -66,13 +66,17 @@ def validate_graph(
 
     ``shapes`` and ``ontology`` default to the project's shapes/ and ontology/.
     """
-    if isinstance(data, Dataset):
-        union = Graph()
-        for triple in data.triples((None, None, None)):
-            union.add(triple)
-        data = union
     shapes = shapes if shapes is not None else parse_files(shape_files())
     ontology = ontology if ontology is not None else parse_files(ontology_files())
+    # pySHACL copies only RDFS/OWL axioms from ont_graph, not the SKOS concepts the shapes
+    # check references against: validate the data together with the ontology, as served.
+    union = Graph()
+    quads = data.quads((None, None, None, None)) if isinstance(data, Dataset) else data
+    for statement in quads:
+        union.add(statement[:3])
+    for triple in ontology:
+        union.add(triple)
+    data = union
     conforms, report, _ = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -82,7 +86,7 @@ def validate_graph(
         allow_warnings=True,
     )
     results = []
-    for result in report.subjects(SH.resultSeverity, None):
+    for result in report.objects(None, SH.result):  # top-level results, not nested details
         severity = report.value(result, SH.resultSeverity)
         messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
         results.append(

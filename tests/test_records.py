@@ -47,7 +47,7 @@ def test_every_incident_file_becomes_an_incident_in_the_store(built: BuildDirect
     store, _ = built.open_current()
     result = run_query(
         store,
-        "SELECT ?i WHERE { { ?i a sc:Attack } UNION { ?i a sc:IncidentAggregate } }",
+        "SELECT DISTINCT ?i WHERE { { ?i a sc:Attack } UNION { ?i a sc:IncidentAggregate } }",
     )
     slugs = sorted(row["i"].value.rsplit("/", 1)[-1] for row in result.value)
     assert slugs == files
