@@ -224,6 +224,10 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
 
     @unavailable_as_503
     async def index_or_list(request: Request, kind: str | None) -> Response:
+        try:  # index pages are for people: HTML only
+            negotiate(request.headers.get("accept"), ["text/html"])
+        except NotAcceptable:
+            return not_acceptable(["text/html"])
         lang = negotiate_language(request)
         html = await pages.render_index(service, lang, kind, request)
         if html is None:

@@ -243,6 +243,10 @@ def test_unsupported_format_is_406(live_server: LiveServer) -> None:
             response = client.get("/id/facility/chu-rennes", headers={"Accept": accept})
             assert response.status_code == 406, accept
             assert "text/turtle" in response.text
+        # index pages are HTML only
+        for path in ("/id/", "/id/attack/"):
+            assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 406
+            assert client.get(path, headers={"Accept": "*/*"}).status_code == 200
 
 
 def test_link_header_lists_alternates_that_all_answer(live_server: LiveServer) -> None:
