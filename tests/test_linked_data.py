@@ -6,6 +6,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
+import shlex
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -341,6 +344,43 @@ def test_ontology_vocabularies_and_graphs_dereference(
         expected = list(store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))
         named = got.graph(URIRef(graph_iri))
         assert len(named) == len(expected) > 50
+
+
+# --- the examples of docs/linked-data.md, run as written ----------------------------------
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "linked-data.md"
+DOC_HOST = "http://127.0.0.1:8000"
+
+
+def doc_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def test_doc_examples_run(live_server: LiveServer, store: ox.Store) -> None:
+    commands = [
+        line
+        for block in doc_blocks("console")
+        for line in block.splitlines()
+        if line.startswith("curl ")
+    ]
+    assert len(commands) == 3
+    formats = ["turtle", "trig", "json-ld"]
+    for command, rdflib_format in zip(commands, formats, strict=True):
+        arguments = [a.replace(DOC_HOST, live_server.url) for a in shlex.split(command)]
+        done = subprocess.run(["curl", "-sf", *arguments[1:]], capture_output=True, timeout=60)
+        assert done.returncode == 0, (command, done.stderr)
+        assert len(parse(done.stdout, rdflib_format)) > 0
+    namespace: dict[str, object] = {}
+    for block in doc_blocks("python"):
+        exec(block.replace(DOC_HOST, live_server.url), namespace)
+    attack = f"{BASE}id/attack/2022-08-corbeil-essonnes"
+    expected = {
+        (q.object.value, q.graph_name.value)
+        for q in store.quads_for_pattern(
+            ox.NamedNode(attack), ox.NamedNode("http://schema.org/startDate"), None, None
+        )
+    }
+    assert namespace["claims"] == expected and len(expected) == 2
 
 
 # --- VoID and dumps -------------------------------------------------------------------------
