@@ -245,7 +245,7 @@ def run_query(
     >>> ex = "http://example.org/"
     >>> s, p, g = ox.NamedNode(ex + "s"), ox.NamedNode(ex + "p"), ox.NamedNode(ex + "g")
     >>> store.add(ox.Quad(s, p, ox.Literal("o"), g))
-    >>> result = run_query(store, "SELECT ?o WHERE { ?s ?p ?o }")
+    >>> result = run_query(store, "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
     >>> result.form, [str(row["o"]) for row in result.value]
     ('bindings', ['"o"'])
     """
@@ -253,8 +253,7 @@ def run_query(
     options: dict[str, object] = {"prefixes": PREFIXES}
     if default_graphs:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
-    else:
-        options["use_default_graph_as_union"] = True
+    # Otherwise the store's default graph: the merge of all graphs, written by the build.
     if named_graphs:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,7 @@ class BuildDirectory:
         try:
             store = ox.Store(str(staging))
             store.bulk_load(input=nquads, format=ox.RdfFormat.N_QUADS)
+            store.bulk_extend(merged_default_graph(nquads))
             store.flush()
             del store
             final = self.stores / version
@@ -94,6 +96,18 @@ class BuildDirectory:
         others = [p for p in stores if p.name not in keep]
         for old in others[KEEP_PREVIOUS:] if kept else []:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def merged_default_graph(nquads: bytes) -> Iterator[ox.Quad]:
+    """Every statement of every graph, in the default graph, once.
+
+    The default graph is the RDF merge of all graphs. pyoxigraph's own union default graph
+    would repeat a statement once per graph stating it, and COUNTs would be wrong; writing the
+    merge at build time costs disk and load time, not query time.
+    """
+    default = ox.DefaultGraph()
+    for quad in ox.parse(input=nquads, format=ox.RdfFormat.N_QUADS):
+        yield ox.Quad(quad.subject, quad.predicate, quad.object, default)
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
