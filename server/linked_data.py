@@ -159,7 +159,15 @@ def context_url(request: Request) -> str:
 def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter:
     """Routes for /id/…, /ontology, /vocab/…, /graph/…, /context.jsonld, /void, /dumps/."""
     router = APIRouter()
-    redirects = read_redirects(config.build_dir)
+    loaded: dict[str, dict[str, str]] = {}
+
+    def redirects() -> dict[str, str]:
+        """The redirects table of the build in service (re-read when a new build is served)."""
+        version = service.refresh()
+        if version not in loaded:
+            loaded.clear()
+            loaded[version] = read_redirects(config.build_dir)
+        return loaded[version]
 
     def not_acceptable(offered: list[str]) -> Response:
         return PlainTextResponse(
@@ -179,8 +187,9 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
     @unavailable_as_503
     async def dereference(request: Request, raw_path: str) -> Response:
         target = split_extension(raw_path)
-        if target.path in redirects:
-            new = "/" + redirects[target.path]
+        table = redirects()
+        if target.path in table:
+            new = "/" + table[target.path]
             if target.extension:
                 new += "." + target.extension
             if request.url.query:

@@ -574,6 +574,34 @@ def tiny_build(root: Path, crowd: int = 0) -> Path:
     return root
 
 
+def test_a_new_build_brings_its_redirects_and_pages_without_restart(tmp_path: Path) -> None:
+    root = tiny_build(tmp_path / "build")
+    server = start_server(root, tmp_path / "server.log")
+    try:
+        with server.client() as client:
+            assert client.get("/id/facility/older-evil").status_code == 404
+            assert client.get("/id/facility/newcomer.nt").status_code == 404
+            newcomer = (
+                f'<{BASE}id/facility/newcomer> <{RDFS.label}> "Newcomer"@en'
+                f" <{BASE}graph/reference/organisations> .\n"
+            )
+            nquads = evil_nquads() + newcomer.encode()
+            data = tmp_path / "data"
+            data.mkdir()
+            (data / "redirects.yaml").write_text("id/facility/older-evil: id/facility/evil\n")
+            directory = BuildDirectory(root)
+            directory.write_store("tiny-2", nquads)
+            directory.publish("tiny-2", nquads)
+            write_dumps(directory, nquads, data)
+            moved = client.get("/id/facility/older-evil")
+            assert moved.status_code == 301
+            assert moved.headers["location"] == "/id/facility/evil"
+            assert client.get("/id/facility/newcomer.nt").status_code == 200
+            assert client.get("/dumps/index.json").json()["version"] == "tiny-2"
+    finally:
+        stop_server(server)
+
+
 @pytest.mark.browser
 def test_hostile_labels_stay_text_in_chromium(tiny_server: LiveServer) -> None:
     if browser.ensure_chromium() is None:
