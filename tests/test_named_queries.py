@@ -94,7 +94,7 @@ def test_query_gives_its_expected_answer(store: ox.Store, name: str) -> None:
 def test_query_declares_its_own_prefixes(store: ox.Store, name: str) -> None:
     """Without the endpoint's predeclared prefixes, as on any SPARQL endpoint."""
     query = QUERIES[name]
-    solutions = store.query(query.text, use_default_graph_as_union=True)
+    solutions = store.query(query.text)
     assert table(solutions) == run(store, query)  # type: ignore[arg-type]
 
 
@@ -111,8 +111,7 @@ def test_every_attack_has_exactly_one_overview_row(store: ox.Store) -> None:
     attacks = {
         s["a"].value
         for s in store.query(
-            "SELECT DISTINCT ?a WHERE { ?a a <https://w3id.org/santecyber/ontology#Attack> }",
-            use_default_graph_as_union=True,
+            "SELECT DISTINCT ?a WHERE { ?a a <https://w3id.org/santecyber/ontology#Attack> }"
         )
     }
     overview = rows(store, "02-attacks-overview")
