@@ -15,13 +15,20 @@ from typing import Annotated
 import pyoxigraph as ox
 import typer
 
-from santecyber.build import ValidationFailed, build, compile_graph, validate_compiled
+from santecyber.build import ValidationFailed, build, compile_graph
 from santecyber.errors import InputError, Location
 from santecyber.named_queries import resolve_query
 from santecyber.paths import BUILD_DIR, DATA_DIR
+from santecyber.reports import RENDERERS, failing, render_text, summary
 from santecyber.sparql import GRAPH_FORMATS, QueryRefused, QuerySyntaxError, run_query
 from santecyber.store import BuildDirectory
-from santecyber.validation import ShapeResult, ValidationOutcome
+from santecyber.validation import (
+    ValidationError,
+    ValidationOutcome,
+    first_of,
+    ontology_locator,
+    origins_locator,
+)
 
 app = typer.Typer(
     help="santecyber: knowledge graph of cyberattacks on French healthcare.",
@@ -39,23 +46,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def describe_result(result: ShapeResult, origins: dict[str, Location]) -> str:
-    """One readable line for a SHACL result, at the record that made the node."""
-    focus_iri = result.focus.strip("<>")
-    place = origins.get(focus_iri) or origins.get(focus_iri.split("#")[0])
-    where = f"{place}: " if place else ""
-    found = f" (found {result.value})" if result.value else ""
-    path = f" {result.path}" if result.path else ""
-    shape = result.shape.rsplit("#", 1)[-1].rstrip(">")
-    return f"{where}{result.severity}: {result.focus}{path}: {result.message}{found} [{shape}]"
-
-
 def print_outcome(outcome: ValidationOutcome, origins: dict[str, Location]) -> None:
-    for result in outcome.results:
-        typer.echo(describe_result(result, origins), err=result.severity == "Violation")
-    violations = sum(r.severity == "Violation" for r in outcome.results)
-    others = len(outcome.results) - violations
-    typer.echo(f"{violations} violation(s), {others} warning(s) or info", err=True)
+    """The text report of a build's validation, on standard error, at the records' lines."""
+    located = outcome.located(first_of(origins_locator(origins), ontology_locator()))
+    typer.echo(render_text(located), err=True, nl=False)
 
 
 @app.command("check")
@@ -68,16 +62,70 @@ def check_command(data: DataOption = DATA_DIR) -> None:
     typer.echo(f"records are well-formed: {compiled.quad_count} quads")
 
 
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    turtle = "turtle"
+    junit = "junit"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(StrEnum):
+    violation = "violation"
+    warning = "warning"
+    info = "info"
+
+
 @app.command("validate")
-def validate_command(data: DataOption = DATA_DIR) -> None:
-    """Validate the graph built from the records against the SHACL shapes (exit 1 if not)."""
+def validate_command(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="RDF files (.ttl .trig .nt .nq .jsonld .rdf) or an http(s) SPARQL endpoint URL; "
+            "none: the project's records.",
+            show_default=False,
+        ),
+    ] = None,
+    data: DataOption = DATA_DIR,
+    shapes: Annotated[
+        list[Path] | None,
+        typer.Option("--shapes", help="A shapes file (repeatable); replaces shapes/*.ttl."),
+    ] = None,
+    report_format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 on results of this severity or above.")
+    ] = FailOn.violation,
+    changed: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--changed",
+            help="A changed record file (repeatable): validate only the nodes it mints.",
+        ),
+    ] = None,
+) -> None:
+    """Validate the records (or RDF files, or a SPARQL endpoint) against the SHACL shapes.
+
+    Exit 0: nothing at or above --fail-on; 1: results at or above it; 2: could not run.
+    """
+    from santecyber.validation import run_validation
+
     try:
-        compiled = compile_graph(data)
-        outcome = validate_compiled(compiled)
+        outcome = run_validation(inputs or [], data, shapes or [], changed or [])
     except InputError as error:
         raise fail(str(error)) from None
-    print_outcome(outcome, compiled.origins)
-    if any(r.severity == "Violation" for r in outcome.results):
+    except ValidationError as error:
+        raise fail(f"could not validate: {error}") from None
+    text = RENDERERS[report_format.value](outcome, fail_on.value)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(summary(outcome, fail_on.value), err=True)
+    if any(failing(result, fail_on.value) for result in outcome.results):
         raise typer.Exit(1)
 
 

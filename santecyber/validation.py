@@ -1,4 +1,4 @@
-"""SHACL validation of the built graph with pySHACL.
+"""SHACL validation with pySHACL: results in plain values, each mapped back to its input.
 
 pySHACL gets rdflib's in-memory graphs: over an oxrdflib-backed graph it returns wrong results
 (plain literals come back as xsd:string).
@@ -6,32 +6,74 @@ pySHACL gets rdflib's in-memory graphs: over an oxrdflib-backed graph it returns
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 import pyshacl
-from rdflib import Dataset, Graph
+from pyshacl.errors import ReportableRuntimeError
+from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
+from santecyber.errors import InputError, Location, Problem
 from santecyber.loaders.ontology import ontology_files
-from santecyber.namespaces import SH
+from santecyber.namespaces import PREFIXES, SH
 from santecyber.paths import SHAPES_DIR
+
+SCS = Namespace("https://w3id.org/santecyber/shapes#")
+REPORT_PREFIXES: dict[str, str] = {**PREFIXES, "scs": str(SCS), "sh": str(SH)}
+SEVERITIES = ("Violation", "Warning", "Info")  # most serious first
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+
+Locator = Callable[[str], Location | None]  # a focus node's IRI → where it was written
+
+
+def severity_rank(severity: str) -> int:
+    """0 for the most serious severity.
+
+    >>> [severity_rank(s) for s in ("Violation", "Warning", "Info")]
+    [0, 1, 2]
+    """
+    return SEVERITIES.index(severity)
 
 
 def shape_files(directory: Path = SHAPES_DIR) -> list[Path]:
     return sorted(directory.glob("*.ttl"))
 
 
-def parse_files(files: list[Path]) -> Graph:
+def parse_files(files: Iterable[Path]) -> Graph:
+    """The union of Turtle (or other RDF) files; InputError with file:line on bad syntax."""
+    from santecyber.rdf_inputs import read_graph
+
     graph = Graph()
     for path in files:
-        graph.parse(path, format="turtle")
+        graph += read_graph(path)
+    return graph
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    """Bind the project's prefixes (schema: is http://schema.org/, not rdflib's https one)."""
+    for prefix, namespace in REPORT_PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
     return graph
 
 
 @dataclass(frozen=True)
+class ShapeInfo:
+    """A named shape of the shapes graph: what a report calls a rule."""
+
+    iri: str
+    name: str  # prefixed form, e.g. scs:FrenchLabel
+    label: str
+    message: str
+    severity: str
+
+
+@dataclass(frozen=True)
 class ShapeResult:
-    """One SHACL validation result, in plain values."""
+    """One SHACL validation result, in plain values (terms in their prefixed form)."""
 
     severity: str  # Violation | Warning | Info
     focus: str
@@ -40,6 +82,9 @@ class ShapeResult:
     message: str
     shape: str
     constraint: str
+    focus_node: str = ""  # the focus node's IRI (or blank node label), unabbreviated
+    shape_node: str = ""  # the source shape's IRI (or blank node label)
+    location: Location | None = None  # where the focus node was written, when known
 
 
 @dataclass(frozen=True)
@@ -47,24 +92,85 @@ class ValidationOutcome:
     conforms: bool
     results: list[ShapeResult]
     report: Graph
+    shapes: list[ShapeInfo] = field(default_factory=list)
+
+    def at_or_above(self, severity: str) -> list[ShapeResult]:
+        """The results as serious as ``severity`` or more."""
+        limit = severity_rank(severity)
+        return [r for r in self.results if severity_rank(r.severity) <= limit]
+
+    def located(self, locate: Locator) -> ValidationOutcome:
+        """The same outcome with each result's location filled in by ``locate``."""
+        results = [replace(r, location=locate(r.focus_node)) for r in self.results]
+        return replace(self, results=results)
 
 
 def _text(graph: Graph, node: Node | None) -> str | None:
     if node is None:
         return None
-    if hasattr(node, "n3"):
+    if isinstance(node, URIRef | Literal | BNode):
         return node.n3(graph.namespace_manager)
     return str(node)
+
+
+def path_text(graph: Graph, node: Node | None) -> str | None:
+    """A SHACL property path in SPARQL's property path syntax (``a|b``, ``^a``, ``a/b``)."""
+    if node is None or not isinstance(node, BNode):
+        return _text(graph, node)
+    if (alternatives := graph.value(node, SH.alternativePath)) is not None:
+        items = list(graph.items(alternatives))
+        return "(" + "|".join(path_text(graph, item) or "" for item in items) + ")"
+    if (inverse := graph.value(node, SH.inversePath)) is not None:
+        return "^" + (path_text(graph, inverse) or "")
+    for key, mark in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        if (inner := graph.value(node, key)) is not None:
+            return f"({path_text(graph, inner)}){mark}"
+    if (node, RDF.first, None) in graph:
+        return "/".join(path_text(graph, item) or "" for item in graph.items(node))
+    return _text(graph, node)
+
+
+def _plain(node: Node | None) -> str:
+    if node is None:
+        return ""
+    return str(node) if not isinstance(node, BNode) else f"_:{node}"
+
+
+def named_shapes(shapes: Graph) -> list[ShapeInfo]:
+    """The shapes a report names: typed sh:NodeShape/sh:PropertyShape or with a target."""
+    bind_prefixes(shapes)
+    found: set[Node] = set()
+    for kind in (SH.NodeShape, SH.PropertyShape):
+        found.update(shapes.subjects(RDF.type, kind))
+    for target in TARGETS:
+        found.update(shapes.subjects(target, None))
+    infos = []
+    for shape in found:
+        if not isinstance(shape, URIRef):
+            continue
+        severity = shapes.value(shape, SH.severity) or SH.Violation
+        infos.append(
+            ShapeInfo(
+                iri=str(shape),
+                name=shape.n3(shapes.namespace_manager),
+                label=str(shapes.value(shape, RDFS.label) or ""),
+                message=str(shapes.value(shape, SH.message) or ""),
+                severity=str(severity).rsplit("#", 1)[-1],
+            )
+        )
+    return sorted(infos, key=lambda info: info.name)
 
 
 def validate_graph(
     data: Graph | Dataset,
     shapes: Graph | None = None,
     ontology: Graph | None = None,
+    focus_nodes: Iterable[str] | None = None,
 ) -> ValidationOutcome:
     """Validate ``data`` (a graph, or a dataset taken as the union of its graphs).
 
-    ``shapes`` and ``ontology`` default to the project's shapes/ and ontology/.
+    ``shapes`` and ``ontology`` default to the project's shapes/ and ontology/. With
+    ``focus_nodes``, only those nodes are validated (pySHACL's ``focus_nodes``).
     """
     shapes = shapes if shapes is not None else parse_files(shape_files())
     ontology = ontology if ontology is not None else parse_files(ontology_files())
@@ -76,29 +182,185 @@ def validate_graph(
         union.add(statement[:3])
     for triple in ontology:
         union.add(triple)
-    data = union
+    focus = sorted(set(focus_nodes)) if focus_nodes is not None else None
+    if focus is not None and not focus:
+        report = bind_prefixes(Graph())
+        return ValidationOutcome(True, [], report, named_shapes(shapes))
     conforms, report, _ = pyshacl.validate(
-        data,
+        union,
         shacl_graph=shapes,
         ont_graph=ontology,
         inference="none",
         advanced=True,
         allow_warnings=True,
+        focus_nodes=focus,
     )
+    bind_prefixes(report)
     results = []
     for result in report.objects(None, SH.result):  # top-level results, not nested details
         severity = report.value(result, SH.resultSeverity)
         messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        focus_node = report.value(result, SH.focusNode)
+        shape = report.value(result, SH.sourceShape)
         results.append(
             ShapeResult(
                 severity=str(severity).rsplit("#", 1)[-1],
-                focus=_text(report, report.value(result, SH.focusNode)) or "",
-                path=_text(report, report.value(result, SH.resultPath)),
+                focus=_text(report, focus_node) or "",
+                path=path_text(report, report.value(result, SH.resultPath)),
                 value=_text(report, report.value(result, SH.value)),
                 message="; ".join(messages),
-                shape=_text(report, report.value(result, SH.sourceShape)) or "",
+                shape=_text(report, shape) or "",
                 constraint=_text(report, report.value(result, SH.sourceConstraintComponent)) or "",
+                focus_node=_plain(focus_node),
+                shape_node=_plain(shape),
             )
         )
-    results.sort(key=lambda r: (r.focus, r.path or "", r.constraint, r.value or ""))
-    return ValidationOutcome(conforms=bool(conforms), results=results, report=report)
+    results.sort(key=lambda r: (r.focus, r.path or "", r.constraint, r.value or "", r.shape))
+    return ValidationOutcome(
+        conforms=bool(conforms), results=results, report=report, shapes=named_shapes(shapes)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Where results come from, and validating only some nodes
+# ---------------------------------------------------------------------------------------------
+
+
+def origins_locator(origins: dict[str, Location]) -> Locator:
+    """Locate a node by the record that minted it; a hash IRI without its own origin by its
+    document's (``…/attack/x#impact-1`` → ``…/attack/x``)."""
+
+    def locate(node: str) -> Location | None:
+        return origins.get(node) or origins.get(node.split("#", 1)[0])
+
+    return locate
+
+
+def first_of(*locators: Locator) -> Locator:
+    """The first location any of the locators finds."""
+
+    def locate(node: str) -> Location | None:
+        for locator in locators:
+            if (found := locator(node)) is not None:
+                return found
+        return None
+
+    return locate
+
+
+def neighbourhood(data: Graph, focus: Iterable[str]) -> Graph:
+    """What the shapes can look at from the focus nodes: their statements both ways, and the
+    statements about each node those reach (and about blank nodes below them).
+
+    The project's shapes look at most two steps away (a value's type or scheme, an owner's
+    dates), so validating ``focus`` over this graph gives the same results for those nodes as
+    over ``data``; tests/test_validate.py proves it on every record.
+    """
+    nodes = {URIRef(iri) for iri in focus}
+    found = Graph()
+    reached: set[Node] = set()
+    for node in nodes:
+        for triple in data.triples((node, None, None)):
+            found.add(triple)
+            reached.add(triple[2])
+        for triple in data.triples((None, None, node)):
+            found.add(triple)
+            reached.add(triple[0])
+    todo = [n for n in reached - nodes if isinstance(n, URIRef | BNode)]
+    seen = set(todo)
+    while todo:
+        node = todo.pop()
+        for triple in data.triples((node, None, None)):
+            found.add(triple)
+            if isinstance(triple[2], BNode) and triple[2] not in seen:
+                seen.add(triple[2])
+                todo.append(triple[2])
+    return found
+
+
+class ValidationError(Exception):
+    """pySHACL could not run the shapes (e.g. a malformed shape)."""
+
+
+@cache
+def ontology_locator() -> Locator:
+    """Locate the ontology's and vocabularies' nodes in ontology/*.ttl."""
+    from santecyber.rdf_inputs import FileLocator
+
+    return FileLocator(ontology_files())
+
+
+def minted_by(origins: dict[str, Location], records: Iterable[Path]) -> set[str]:
+    """The nodes the given record files mint; InputError for a file that mints none."""
+    wanted = {path.resolve(): path for path in records}
+    nodes: dict[Path, set[str]] = {path: set() for path in wanted}
+    for node, place in origins.items():
+        file = Path(place.file).resolve()
+        if file in nodes:
+            nodes[file].add(node)
+    empty = [wanted[f] for f, found in nodes.items() if not found]
+    if empty:
+        raise InputError(
+            [Problem(Location.of(p), "not a record file of the data folder") for p in empty]
+        )
+    return set().union(*nodes.values())
+
+
+def _pyshacl(run: Callable[[], ValidationOutcome]) -> ValidationOutcome:
+    try:
+        return run()
+    except (ReportableRuntimeError, ValueError, TypeError) as error:
+        raise ValidationError(str(error).strip()) from None
+
+
+def run_validation(
+    inputs: list[str],
+    data_dir: Path,
+    shapes_files: list[Path],
+    changed: list[Path],
+) -> ValidationOutcome:
+    """What ``santecyber validate`` runs: located results for records, RDF files or endpoints.
+
+    InputError (exit 2) for unreadable input or shapes, with file:line where known.
+    """
+    from santecyber.build import as_rdflib, compile_graph
+    from santecyber.rdf_inputs import FileLocator, as_graph, fetch_endpoint, read_quads
+
+    for path in shapes_files:
+        if not path.is_file():
+            raise InputError([Problem(Location.of(path), "no such shapes file")])
+    shapes = parse_files(shapes_files or shape_files())
+    if inputs:
+        if changed:
+            raise InputError([Problem(Location("--changed"), "works on the records, not files")])
+        statements: list = []
+        files: list[Path] = []
+        urls: set[str] = set()
+        for given in inputs:
+            if given.startswith(("http://", "https://")):
+                statements += fetch_endpoint(given)
+                urls.add(given)
+                continue
+            path = Path(given)
+            if not path.is_file():
+                raise InputError([Problem(Location.of(path), "no such file")])
+            statements += read_quads(path)
+            files.append(path)
+        ontology = parse_files(ontology_files())
+        data = as_graph(statements)
+        outcome = _pyshacl(lambda: validate_graph(data, shapes, ontology))
+        where_url = Location(sorted(urls)[0]) if len(urls) == 1 and not files else None
+        return outcome.located(
+            first_of(FileLocator(files), ontology_locator(), lambda _: where_url)
+        )
+    compiled = compile_graph(data_dir)
+    graph = as_rdflib(compiled.record_quads)
+    focus = None
+    if changed:
+        for path in changed:
+            if not path.is_file():
+                raise InputError([Problem(Location.of(path), "no such record file")])
+        focus = minted_by(compiled.origins, changed)
+        graph = neighbourhood(graph, focus)
+    outcome = _pyshacl(lambda: validate_graph(graph, shapes, compiled.ontology, focus))
+    return outcome.located(first_of(origins_locator(compiled.origins), ontology_locator()))
