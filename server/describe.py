@@ -372,9 +372,12 @@ RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 
 
-def void_quads(counts: dict[str, int], ref: Reference, dumps: dict, base_url: str) -> list[ox.Quad]:
-    """The VoID/DCAT description: the dataset, one subset per named graph, one distribution
-    per dump file (URLs on ``base_url``, the host answering), sources, licence, endpoint."""
+def void_quads(
+    counts: dict[str, int], ref: Reference, dumps: dict, base_url: str, triples: int | None = None
+) -> list[ox.Quad]:
+    """The VoID/DCAT description: the dataset (``triples``: distinct statements), one subset
+    per named graph, one distribution per dump file (URLs on ``base_url``, the host
+    answering), sources, licence, endpoint."""
     dataset = ox.NamedNode(BASE + "void#santecyber")
     quads: list[ox.Quad] = []
 
@@ -404,7 +407,8 @@ def void_quads(counts: dict[str, int], ref: Reference, dumps: dict, base_url: st
     add(dataset, VOID + "sparqlEndpoint", ox.NamedNode(base_url + "/sparql"))
     add(dataset, VOID + "uriSpace", ox.Literal(BASE + "id/"))
     add(dataset, VOID + "rootResource", ox.NamedNode(BASE + "id/"))
-    add(dataset, VOID + "triples", integer(sum(counts.values())))
+    total = triples if triples is not None else sum(counts.values())
+    add(dataset, VOID + "triples", integer(total))
     for vocabulary in (
         str(SC),
         str(SCHEMA),

@@ -970,7 +970,10 @@ async def void_description(service: QueryService, build_dir: Path, base_url: str
         service, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
     )
     counts = {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[union-attr]
-    quads = void_quads(counts, ref, dump_index(build_dir), base_url)
+    # the default graph is the merge of all graphs: its size counts each statement once
+    total = await select(service, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    triples = int(total[0]["n"].value) if total else None  # type: ignore[union-attr]
+    quads = void_quads(counts, ref, dump_index(build_dir), base_url, triples)
     return Description(BASE + "void", quads)
 
 

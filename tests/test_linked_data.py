@@ -412,6 +412,8 @@ def test_void_describes_graphs_endpoint_dumps_and_licence(
             for quad in store.quads_for_pattern(None, None, None, None):
                 expected[quad.graph_name.value] = expected.get(quad.graph_name.value, 0) + 1
             assert counts == expected
+            distinct = {q.triple for q in store.quads_for_pattern(None, None, None, None)}
+            assert int(void.value(dataset, URIRef(VOID + "triples"))) == len(distinct)
             sources = set(void.objects(dataset, URIRef("http://purl.org/dc/terms/source")))
             assert URIRef(BASE + "id/source/rfi-2022-12-versailles") in sources
             dumps = list(void.objects(dataset, URIRef(VOID + "dataDump")))
