@@ -24,7 +24,16 @@ build: build/CURRENT
 serve: build
 	$(BIN)/santecyber serve --host $(HOST) --port $(PORT)
 
-test: setup
+# The official SARIF 2.1.0 JSON schema, for tests/test_reports.py (from the npm package that ships it).
+SARIF_SCHEMA := $(VENV)/share/sarif-2.1.0-rtm.5.json
+
+$(SARIF_SCHEMA):
+	mkdir -p $(VENV)/share/npm
+	cd $(VENV)/share/npm && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0
+	tar -xzf $(VENV)/share/npm/microsoft-jest-sarif-1.0.0-beta.0.tgz -C $(VENV)/share \
+		--strip-components=3 package/lib/schemas/sarif-2.1.0-rtm.5.json
+
+test: setup $(SARIF_SCHEMA)
 	$(BIN)/python -m pytest
 
 lint: setup
