@@ -315,6 +315,7 @@ class Value:
     href: str | None
     sources: list[SourceRef]
     external: bool = False
+    lang: str = ""  # the literal's language, marked up so it is read in that language
 
 
 @dataclass
@@ -340,6 +341,7 @@ class TimelineEntry:
     status: str
     note: str
     sources: list[SourceRef]
+    note_lang: str = ""
 
 
 @dataclass
@@ -447,7 +449,7 @@ class PageBuilder:
             datatype = term.datatype.value if term.datatype else ""
             if datatype == f"{XSD}anyURI" and term.value.startswith(("http://", "https://")):
                 return Value(term.value, term.value, sources, external=True)
-            return Value(format_literal(term, self.lang), None, sources)
+            return Value(format_literal(term, self.lang), None, sources, lang=term.language or "")
         if isinstance(term, ox.BlankNode):
             return Value("_:" + term.value, None, sources)
         href, external = href_of(term.value)
@@ -556,6 +558,7 @@ class PageBuilder:
             status=name("dateStatus"),
             note=name("comment"),
             sources=[self.source_ref(g) for g in sorted(set(graphs))],
+            note_lang=getattr(fields.get("comment"), "language", None) or "",
         )
 
     def incoming(self) -> list[Fact]:

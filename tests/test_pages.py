@@ -158,6 +158,23 @@ def test_pages_speak_french_and_english(live_server: LiveServer, store: ox.Store
             assert switch and switch[0].attrs["href"].endswith(f"?lang={other}")
 
 
+def test_text_in_another_language_is_marked(live_server: LiveServer, store: ox.Store) -> None:
+    """English notes on a French page carry lang="en", so they are read as English."""
+    attack = f"{BASE}id/attack/2024-10-hospi-grand-ouest"
+    notes = rows(
+        store,
+        f"""SELECT DISTINCT ?note WHERE {{
+        ?part <http://www.w3.org/2000/01/rdf-schema#comment> ?note
+        FILTER(STRSTARTS(STR(?part), "{attack}#") && LANG(?note) = "en") }}""",
+    )
+    assert notes
+    with live_server.client() as client:
+        document = page(client, attack, "fr")
+    marked = {squash(node.text()) for node in document.all(lang="en")}
+    for row in notes:
+        assert squash(row["note"]) in marked
+
+
 # --- facts, sources, conflicts, timelines ---------------------------------------------------
 
 
