@@ -366,10 +366,20 @@ def local_name(iri: str) -> str:
     return iri
 
 
-def href_of(iri: str) -> tuple[str, bool]:
-    """Where a link to ``iri`` goes, and whether it leaves this site."""
+def href_of(iri: str, lang: str | None = None) -> tuple[str, bool]:
+    """Where a link to ``iri`` goes (keeping the page's ``lang``), and whether it leaves
+    this site.
+
+    >>> href_of("https://w3id.org/santecyber/id/attack/x#action-1", "en")
+    ('/id/attack/x?lang=en#action-1', False)
+    """
     path = local_path(iri)
-    return (path, False) if path is not None else (iri, True)
+    if path is None:
+        return iri, True
+    if lang:
+        document, hash_sign, fragment = path.partition("#")
+        path = f"{document}?lang={lang}{hash_sign}{fragment}"
+    return path, False
 
 
 class Labeller:
@@ -437,9 +447,9 @@ class PageBuilder:
     def source_ref(self, graph: str) -> SourceRef:
         info: SourceInfo | None = self.ref.sources.get(graph)
         if info is None:
-            href, _ = href_of(graph)
+            href, _ = href_of(graph, self.lang)
             return SourceRef(UI[self.lang]["reference"], "", "", href, self.names.name(graph))
-        href, _ = href_of(info.source)
+        href, _ = href_of(info.source, self.lang)
         name = info.publisher_name or self.names.name(info.publisher) or info.headline
         return SourceRef(name, info.date, info.url, href, info.headline)
 
@@ -452,7 +462,7 @@ class PageBuilder:
             return Value(format_literal(term, self.lang), None, sources, lang=term.language or "")
         if isinstance(term, ox.BlankNode):
             return Value("_:" + term.value, None, sources)
-        href, external = href_of(term.value)
+        href, external = href_of(term.value, self.lang)
         return Value(self.names.name(term.value), href, sources, external)
 
     def facts(self, subject: str, skip: set[str]) -> list[Fact]:
@@ -722,10 +732,9 @@ def group_statements(
     cards = []
     for subject in subjects:
         types = builder.types_of(subject)
-        path = local_path(subject) or subject
         cards.append(
             Part(
-                anchor=path,
+                anchor=href_of(subject, lang)[0],
                 title=builder.names.name(subject),
                 kind=", ".join(builder.names.name(t) for t in types),
                 facts=builder.facts(subject, {RDF_TYPE} | TITLE_PROPERTIES),

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import browser
 import pyoxigraph as ox
@@ -54,7 +55,12 @@ class Node:
         return found[0]
 
     def links(self) -> set[str]:
-        return {a.attrs.get("href", "").split("?")[0] for a in self.all("a")}
+        """Targets of the links, without their query (``?lang=``), with their fragment."""
+        found = set()
+        for a in self.all("a"):
+            url = urlsplit(a.attrs.get("href", ""))
+            found.add(url.path + (f"#{url.fragment}" if url.fragment else ""))
+        return found
 
 
 def attrs_match(value: str, wanted: str) -> bool:
@@ -173,6 +179,21 @@ def test_text_in_another_language_is_marked(live_server: LiveServer, store: ox.S
     marked = {squash(node.text()) for node in document.all(lang="en")}
     for row in notes:
         assert squash(row["note"]) in marked
+
+
+def test_links_keep_the_chosen_language(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        document = page(client, f"{BASE}id/attack/2024-10-hospi-grand-ouest", "en")
+    local = [
+        a.attrs["href"]
+        for a in document.first("main").all("a")
+        if a.attrs.get("href", "").startswith(("/id/", "/graph/", "/vocab/"))
+        and not urlsplit(a.attrs["href"]).path.endswith(
+            (".ttl", ".nt", ".jsonld", ".rdf", ".trig", ".nq")
+        )
+    ]
+    assert len(local) > 10
+    assert all("lang=en" in urlsplit(href).query for href in local), local
 
 
 # --- facts, sources, conflicts, timelines ---------------------------------------------------
