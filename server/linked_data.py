@@ -17,6 +17,7 @@ from typing import ParamSpec
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
+from santecyber import __version__
 from santecyber.config import ServerConfig
 from santecyber.dumps import dump_index, read_redirects
 from santecyber.namespaces import BASE
@@ -152,6 +153,17 @@ def unavailable_as_503(
     return guarded
 
 
+def etags(header: str | None) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compared as strong, as GET may).
+
+    >>> sorted(etags('W/"a", "b"'))
+    ['"a"', '"b"']
+    """
+    if not header:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
 def context_url(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/context.jsonld"
 
@@ -220,10 +232,11 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         headers["Link"] = link_header(target.path)
         if description.truncated:
             headers["X-Santecyber-Truncated"] = "true"
-        headers["ETag"] = f'"{service.version}-{MEDIA_EXTENSIONS[media_type]}-{lang}"'
+        extension = MEDIA_EXTENSIONS[media_type]
+        headers["ETag"] = f'"{service.version}-{__version__}-{extension}-{lang}"'
         if not target.extension:
             headers["Content-Location"] = f"/{target.path}.{MEDIA_EXTENSIONS[media_type]}"
-        if request.headers.get("if-none-match") == headers["ETag"]:
+        if headers["ETag"] in etags(request.headers.get("if-none-match")):
             return Response(status_code=304, headers=headers)
         if media_type == "text/html":
             html = await pages.render_resource(service, description, lang, request)
