@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
+from rdflib import Graph
 
 from santecyber.namespaces import BASE, PREFIXES, SC, SCHEMA
 from santecyber.server.query_service import QueryService
@@ -243,21 +243,6 @@ def to_jsonld(triples: Iterable[ox.Triple], context_url: str | None = None) -> b
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
 
 
-def parse_rdf(body: bytes, media_type: str) -> Dataset:
-    """Parse RDF the server produced into an rdflib Dataset (for callers and tests)."""
-    formats = {
-        "text/turtle": "turtle",
-        "application/n-triples": "nt",
-        "application/ld+json": "json-ld",
-        "application/rdf+xml": "xml",
-        "application/trig": "trig",
-        "application/n-quads": "nquads",
-    }
-    dataset = Dataset()
-    dataset.parse(data=body, format=formats[media_type])
-    return dataset
-
-
 async def describe(service: QueryService, iri: str) -> Description:
     """The description of ``iri``, from one query."""
     rows, truncated = await run_select(service, describe_query(iri))
@@ -359,7 +344,18 @@ async def reference(service: QueryService) -> Reference:
     return built
 
 
-__all__ = ["SC", "Description", "Reference", "SourceInfo", "describe", "reference"]
+__all__ = [
+    "JSONLD_CONTEXT",
+    "Description",
+    "Reference",
+    "SourceInfo",
+    "canonical_iri",
+    "describe",
+    "describe_graph",
+    "reference",
+    "select",
+    "void_quads",
+]
 
 
 VOID = "http://rdfs.org/ns/void#"
