@@ -250,13 +250,15 @@ def first_of(*locators: Locator) -> Locator:
 
 def neighbourhood(data: Graph, focus: Iterable[str]) -> Graph:
     """What the shapes can look at from the focus nodes: their statements both ways, and the
-    statements about each node those reach (and about blank nodes below them).
+    statements about each node those reach (and about the blank nodes and hash-IRI parts
+    below those, e.g. a target's ``#address``).
 
     The project's shapes look at most two steps away (a value's type or scheme, an owner's
     dates), so validating ``focus`` over this graph gives the same results for those nodes as
     over ``data``; tests/test_validate.py proves it on every record.
     """
     nodes = {URIRef(iri) for iri in focus}
+    nodes |= {URIRef(node.split("#", 1)[0]) for node in nodes if "#" in node}  # parts' owners
     found = Graph()
     reached: set[Node] = set()
     for node in nodes:
@@ -272,7 +274,8 @@ def neighbourhood(data: Graph, focus: Iterable[str]) -> Graph:
         node = todo.pop()
         for triple in data.triples((node, None, None)):
             found.add(triple)
-            if isinstance(triple[2], BNode) and triple[2] not in seen:
+            part = isinstance(triple[2], BNode) or "#" in str(triple[2])
+            if part and isinstance(triple[2], URIRef | BNode) and triple[2] not in seen:
                 seen.add(triple[2])
                 todo.append(triple[2])
     return found
