@@ -283,12 +283,30 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
     async def ontology_more(request: Request, rest: str) -> Response:
         return await dereference(request, "ontology" + rest)
 
+    @unavailable_as_503
+    async def listing(request: Request, what: str) -> Response:
+        try:  # listings are for people: HTML only
+            negotiate(request.headers.get("accept"), ["text/html"])
+        except NotAcceptable:
+            return not_acceptable(["text/html"])
+        lang = negotiate_language(request)
+        html = await pages.render_listing(service, lang, what, request)
+        return Response(
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={"Vary": "Accept, Accept-Language", "Content-Language": lang},
+        )
+
     @router.api_route("/vocab/{rest:path}", methods=["GET", "HEAD"])
     async def vocabulary(request: Request, rest: str) -> Response:
+        if not rest.strip("/"):
+            return await listing(request, "vocab")
         return await dereference(request, "vocab/" + rest)
 
     @router.api_route("/graph/{rest:path}", methods=["GET", "HEAD"])
     async def graph(request: Request, rest: str) -> Response:
+        if not rest.strip("/"):
+            return await listing(request, "graph")
         return await dereference(request, "graph/" + rest)
 
     @router.api_route("/context.jsonld", methods=["GET", "HEAD"])

@@ -912,6 +912,51 @@ def chart(rows: list[TimelineRow], lang: str) -> dict[str, object]:
     }
 
 
+def pick(names: dict[str, str], lang: str, fallback: str) -> str:
+    return (
+        names.get(lang) or names.get("en") or names.get("") or next(iter(names.values()), fallback)
+    )
+
+
+async def render_listing(service: QueryService, lang: str, what: str, request: Request) -> str:
+    """/vocab/ (the concept schemes) or /graph/ (the named graphs, each with its source)."""
+    if what == "vocab":
+        rows = await select(
+            service,
+            f"""SELECT DISTINCT ?s ?label WHERE {{
+  ?s a <{SKOS}ConceptScheme> OPTIONAL {{ ?s <{SKOS}prefLabel> ?label }} }}""",
+        )
+        heading = "Vocabulaires" if lang == "fr" else "Vocabularies"
+    else:
+        rows = await select(
+            service,
+            f"""SELECT DISTINCT ?s ?label WHERE {{
+  GRAPH ?s {{ }} OPTIONAL {{ GRAPH ?s {{ ?s <{RDFS_LABEL}> ?label }} }} }}""",
+        )
+        heading = UI[lang]["graph"] + "s"
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        iri = row["s"].value  # type: ignore[union-attr]
+        names.setdefault(iri, {})
+        if "label" in row:
+            names[iri][getattr(row["label"], "language", "") or ""] = row["label"].value  # type: ignore[union-attr]
+    items = sorted(
+        (
+            {"href": href_of(iri)[0], "label": pick(labels, lang, iri[len(BASE) :])}
+            for iri, labels in names.items()
+            if iri.startswith(BASE)
+        ),
+        key=lambda item: item["label"].casefold(),
+    )
+    return environment.get_template("list.html").render(
+        **common(lang, request),
+        heading=heading,
+        items=items,
+        rows=[],
+        jsonld=web_page(heading, "CollectionPage"),
+    )
+
+
 async def list_rows(service: QueryService, kind: str, lang: str) -> list[dict[str, str]]:
     classes = " ".join(f"<{SC}{name}>" for name in KINDS[kind][0])
     prefix = json.dumps(f"{BASE}id/{kind}/")

@@ -442,6 +442,18 @@ def test_kind_lists_name_every_resource(live_server: LiveServer, store: ox.Store
             assert response.status_code == 200
             assert expected and expected <= dom(response.text).links()
         assert client.get("/id/no-such-kind/").status_code == 404
+        schemes = {
+            path_of(r["s"])
+            for r in rows(
+                store,
+                "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }",
+            )
+        }
+        assert len(schemes) >= 10
+        assert schemes <= dom(client.get("/vocab/").text).links()
+        graphs = {path_of(r["g"]) for r in rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")}
+        assert graphs and graphs <= dom(client.get("/graph/").text).links()
+        assert client.get("/graph/", headers={"Accept": "text/turtle"}).status_code == 406
 
 
 # --- chromium -------------------------------------------------------------------------------
