@@ -153,6 +153,7 @@ class Impact(Cited):
     service: Slug
     effect: Slug
     facility: Slug | None = None
+    operator: Slug | None = None  # unnamed establishments of this operator felt it
     patients_transferred: Count | None = None
     transferred_to: list[Slug] = []
     note: Text | None = None
@@ -193,10 +194,23 @@ class Investigation(Cited):
     note: Text | None = None
 
 
+class KindClaim(Cited):
+    """An attack kind that only some of the incident's sources state."""
+
+    kind: Slug
+
+
+def _kind_claim(raw: object) -> object:
+    return {"kind": raw} if isinstance(raw, str) else raw
+
+
+Kind = Annotated[KindClaim, BeforeValidator(_kind_claim)]
+
+
 class Incident(Cited):
     slug: Slug
     type: Literal["attack", "aggregate"] = "attack"
-    kinds: list[Slug] = []
+    kinds: list[Kind] = []  # a slug, or {kind: slug, sources: [...]}
     label: Localised
     description: Localised | None = None
     targets: list[Slug] = []

@@ -267,8 +267,9 @@ class _ReferenceCheck:
         self.cited(entry, model.sources)
         for index, slug in enumerate(model.mentioned_in):
             self.source(entry, slug, "mentioned_in", index)
-        for index, name in enumerate(model.kinds):
-            self.concept(entry, "attack-kind", name, "kinds", index)
+        for index, claim in enumerate(model.kinds):
+            self.concept(entry, "attack-kind", claim.kind, "kinds", index)
+            self.cited(entry, claim.sources, "kinds", index)
         for key in ("targets", "affected"):
             for index, slug in enumerate(getattr(model, key)):
                 self.organisation(entry, slug, None, key, index)
@@ -292,7 +293,16 @@ class _ReferenceCheck:
             self.cited(entry, impact.sources, "impacts", index)
             self.concept(entry, "service", impact.service, "impacts", index, "service")
             self.concept(entry, "effect", impact.effect, "impacts", index, "effect")
-            self.organisation(entry, impact.facility, None, "impacts", index, "facility")
+            self.organisation(entry, impact.facility, {"facility"}, "impacts", index, "facility")
+            self.organisation(
+                entry, impact.operator, {"organisation"}, "impacts", index, "operator"
+            )
+            if impact.facility and impact.operator:
+                self.problems.append(
+                    Problem(
+                        entry.at("impacts", index), "an impact takes facility or operator, not both"
+                    )
+                )
             for other, slug in enumerate(impact.transferred_to):
                 self.organisation(
                     entry, slug, {"facility"}, "impacts", index, "transferred_to", other
@@ -583,8 +593,9 @@ class _Emitter:
             add(iri(resource("source", slug)), schema("about"), node, [iri(source_graph(slug))])
         for slug in model.mentioned_in:
             add(iri(resource("source", slug)), schema("mentions"), node, [iri(source_graph(slug))])
-        for name in model.kinds:
-            add(node, sc("attackKind"), self.concept("attack-kind", name), default)
+        for claim in model.kinds:
+            where = graphs(claim.sources)
+            add(node, sc("attackKind"), self.concept("attack-kind", claim.kind), where)
         for slug in model.targets:
             add(node, sc("target"), self.organisation_iri(slug), default)
         for slug in model.affected:
@@ -625,6 +636,8 @@ class _Emitter:
             )
             if impact.facility:
                 add(part, sc("atFacility"), self.organisation_iri(impact.facility), where)
+            if impact.operator:
+                add(part, sc("acrossOperator"), self.organisation_iri(impact.operator), where)
             if impact.patients_transferred is not None:
                 add(part, sc("patientsTransferred"), typed(impact.patients_transferred), where)
             for slug in impact.transferred_to:

@@ -139,6 +139,7 @@ def test_hospi_grand_ouest_direct_and_preventive(store: ox.Store) -> None:
     assert {r["region"] for r in preventive} == {"Pays de la Loire"}
     assert {r["preventiveTotal"] for r in result} == {"8"}
     assert {r["establishmentCount"] for r in result} == {"9"}
+    assert {r["affectedCount"] for r in result} == {"8"}
 
 
 def test_paris_prosecutor_investigations(store: ox.Store) -> None:
