@@ -1,0 +1,315 @@
+"""`santecyber validate`: exit codes, inputs (records, RDF files, a SPARQL endpoint), --shapes,
+--fail-on, and --changed (incremental validation) agreeing with the full run on every record."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port
+
+from santecyber.build import as_rdflib, compile_graph
+from santecyber.paths import DATA_DIR, ROOT
+from santecyber.validation import (
+    ShapeResult,
+    minted_by,
+    neighbourhood,
+    parse_files,
+    shape_files,
+    validate_graph,
+)
+
+FIXTURES = ROOT / "tests" / "fixtures" / "shapes"
+
+# Stricter shapes that fail on many nodes of the real records, looking one, two and three steps
+# away (through a target's #address) and backwards (sources about an incident), so that
+# incremental and full runs are compared on many results, not on an empty set.
+STRICT_SHAPES = """\
+@prefix scs: <https://w3id.org/santecyber/shapes#> .
+@prefix sc: <https://w3id.org/santecyber/ontology#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema: <http://schema.org/> .
+
+scs:StrictFiness a sh:PropertyShape ;
+    rdfs:label "Organisations have a FINESS number" ; sh:message "No FINESS number." ;
+    sh:targetClass sc:Organisation ; sh:path sc:finess ; sh:minCount 1 .
+
+scs:StrictTransfers a sh:PropertyShape ;
+    rdfs:label "Impacts count transfers" ; sh:message "No transfer count." ;
+    sh:targetClass sc:Impact ; sh:path sc:patientsTransferred ; sh:minCount 1 .
+
+scs:StrictBretagne a sh:PropertyShape ;
+    rdfs:label "Targets are in Bretagne" ; sh:message "A target outside Bretagne." ;
+    sh:severity sh:Warning ;
+    sh:targetClass sc:Attack ; sh:path ( sc:target schema:address sc:region ) ;
+    sh:hasValue "Bretagne" .
+
+scs:StrictTwoSources a sh:PropertyShape ;
+    rdfs:label "Two sources per incident" ; sh:message "Fewer than two sources." ;
+    sh:severity sh:Info ;
+    sh:targetClass sc:Attack ;
+    sh:path [ sh:alternativePath ( [ sh:inversePath schema:about ]
+                                   [ sh:inversePath schema:mentions ] ) ] ;
+    sh:minCount 2 .
+
+scs:StrictPublisherNamed a sh:NodeShape ;
+    rdfs:label "A source's publisher has an English label" ;
+    sh:message "Publisher unnamed in English." ;
+    sh:targetClass sc:Source ;
+    sh:sparql [ a sh:SPARQLConstraint ; sh:select \"\"\"
+        SELECT $this ?value WHERE {
+            $this <http://schema.org/publisher> ?value .
+            FILTER NOT EXISTS { ?value <http://www.w3.org/2000/01/rdf-schema#label> ?l .
+                                FILTER (LANG(?l) = "en") }
+        }\"\"\" ] .
+"""
+
+
+def validate(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "santecyber.cli", "validate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def no_traceback(run: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.stderr
+
+
+@pytest.fixture(scope="module")
+def strict_shapes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("shapes") / "strict.ttl"
+    path.write_text(STRICT_SHAPES, encoding="utf-8")
+    return path
+
+
+def test_the_real_records_pass() -> None:
+    run = validate()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.rstrip().splitlines()[-1].startswith("0 violation(s)")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fail_on", "code"),
+    [
+        ("valid.ttl", "info", 0),
+        ("Count-negative.ttl", "violation", 1),
+        ("ConceptTopConcept.ttl", "violation", 0),  # a Warning
+        ("ConceptTopConcept.ttl", "warning", 1),
+        ("IncidentConflictingDates.ttl", "warning", 0),  # an Info
+        ("IncidentConflictingDates.ttl", "info", 1),
+    ],
+)
+def test_exit_code_follows_fail_on(fixture: str, fail_on: str, code: int) -> None:
+    run = validate(FIXTURES / fixture, "--fail-on", fail_on, "--format", "json")
+    assert run.returncode == code, run.stdout + run.stderr
+    document = json.loads(run.stdout)
+    assert document["passed"] is (code == 0) and document["fail_on"] == fail_on
+
+
+def test_shapes_with_a_syntax_error_name_file_and_line(tmp_path: Path) -> None:
+    shapes = tmp_path / "bad-shapes.ttl"
+    shapes.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n\n<s> a sh:NodeShape ;\n  sh:path <p\n",
+        encoding="utf-8",
+    )
+    run = validate("--shapes", shapes, FIXTURES / "valid.ttl")
+    assert run.returncode == 2
+    assert f"{shapes}:4:" in run.stderr, run.stderr
+    no_traceback(run)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("broken.nt", "<http://e/a> <http://e/b> <http://e/c> .\n<http://e/a> <http://e/b> x .\n",
+         "broken.nt:2:"),
+        ("broken.jsonld", '{"@id": "http://e/a",\n "http://e/b": \n', "broken.jsonld:3:"),
+        ("data.csv", "a,b\n", "unknown RDF file extension"),
+        ("missing.ttl", None, "missing.ttl: no such file"),
+    ],
+)  # fmt: skip
+def test_unreadable_input_exits_2_naming_the_place(
+    tmp_path: Path, name: str, text: str | None, expected: str
+) -> None:
+    if text is not None:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run = validate(name, cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert expected in run.stderr, run.stderr
+    no_traceback(run)
+
+
+def test_bad_record_exits_2_with_file_and_line(data_copy: Path) -> None:
+    record = data_copy / "incidents" / "2023-06-chu-rennes.yaml"
+    lines = record.read_text(encoding="utf-8").splitlines()
+    number = lines.index("crisis_cell: true") + 1
+    lines[number - 1] = "crisis_cell: maybe"
+    record.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = validate("--data", "data", cwd=data_copy.parent)
+    assert run.returncode == 2
+    assert f"data/incidents/2023-06-chu-rennes.yaml:{number}:" in run.stderr, run.stderr
+    no_traceback(run)
+
+
+def test_changed_must_name_records() -> None:
+    run = validate("--changed", "README.md")
+    assert run.returncode == 2 and "README.md: not a record file" in run.stderr, run.stderr
+    no_traceback(run)
+
+
+def test_unreachable_endpoint_exits_2() -> None:
+    url = f"http://127.0.0.1:{free_port()}/sparql"
+    run = validate(url)
+    assert run.returncode == 2 and url in run.stderr, run.stderr
+    no_traceback(run)
+
+
+def test_resolved_start_date_is_exempt(data_copy: Path) -> None:
+    """A start date after the source's publication is fine when it was resolved (explained)."""
+    record = data_copy / "incidents" / "2023-06-chu-rennes.yaml"
+    text = record.read_text(encoding="utf-8")
+    start = '  - property: start\n    value: "2023-06-21"\n    status: resolved'
+    assert start in text
+    record.write_text(text.replace(start, start.replace("2023-06-21", "2023-06-25")), "utf-8")
+    run = validate("--data", "data", "--format", "json", cwd=data_copy.parent)
+    shapes = {r["shape"] for r in json.loads(run.stdout)["results"]}
+    assert "scs:StartDateKnownToSource" not in shapes
+    # The same date stated instead of resolved is caught.
+    record.write_text(
+        text.replace(
+            start, start.replace("2023-06-21", "2023-06-25").replace("resolved", "stated")
+        ),
+        "utf-8",
+    )
+    run = validate("--data", "data", "--format", "json", cwd=data_copy.parent)
+    assert "scs:StartDateKnownToSource" in {r["shape"] for r in json.loads(run.stdout)["results"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# A SPARQL endpoint: oxigraph serve on 127.0.0.1
+# ---------------------------------------------------------------------------------------------
+
+BROKEN_QUADS = (
+    "<https://w3id.org/santecyber/id/organisation/ch-exemple> "
+    "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://w3id.org/santecyber/ontology#Operator> <https://w3id.org/santecyber/graph/x> .\n"
+    "<https://w3id.org/santecyber/id/organisation/ch-exemple> "
+    '<http://www.w3.org/2000/01/rdf-schema#label> "CH d\'Exemple"@fr '
+    "<https://w3id.org/santecyber/graph/x> .\n"
+)
+
+
+@pytest.fixture(scope="module")
+def oxigraph_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`oxigraph serve` on a free loopback port, holding an operator without a name."""
+    binary = shutil.which("oxigraph", path=str(Path(sys.executable).parent))
+    assert binary, "the oxigraph CLI (PyPI package oxigraph, bench extra) is needed"
+    folder = tmp_path_factory.mktemp("oxigraph")
+    dump = folder / "broken.nq"
+    dump.write_text(BROKEN_QUADS, encoding="utf-8")
+    store = folder / "store"
+    subprocess.run([binary, "load", "--location", store, "--file", dump], check=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "serve", "--location", store, "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/query"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, params={"query": "ASK {}"}, timeout=2)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def test_endpoint_is_validated_with_its_url_as_location(oxigraph_endpoint: str) -> None:
+    run = validate(oxigraph_endpoint, "--format", "json")
+    assert run.returncode == 1, run.stderr
+    results = json.loads(run.stdout)["results"]
+    by_shape = {r["shape"]: r for r in results}
+    assert "scs:OrganisationName" in by_shape, sorted(by_shape)
+    assert by_shape["scs:OrganisationName"]["file"] == oxigraph_endpoint
+    assert by_shape["scs:OrganisationName"]["line"] is None
+    sarif = json.loads(validate(oxigraph_endpoint, "--format", "sarif").stdout)
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+    }
+    assert uris == {oxigraph_endpoint}
+
+
+# ---------------------------------------------------------------------------------------------
+# --changed: incremental validation agrees with the full run
+# ---------------------------------------------------------------------------------------------
+
+
+def comparable(result: ShapeResult) -> tuple[str, ...]:
+    """A result without the terms that differ between two parses (blank node labels)."""
+    shape = result.shape if not result.shape.startswith("_:") else "(blank)"
+    return (
+        result.severity,
+        result.focus_node,
+        result.path or "",
+        result.value or "",
+        result.message,
+        result.constraint,
+        shape,
+    )
+
+
+def record_files() -> list[Path]:
+    return sorted(path for path in DATA_DIR.rglob("*.yaml") if path.name != "redirects.yaml")
+
+
+@pytest.mark.slow
+def test_incremental_results_equal_the_full_run_on_every_record(strict_shapes: Path) -> None:
+    compiled = compile_graph()
+    graph = as_rdflib(compiled.record_quads)
+    shapes = parse_files([*shape_files(), strict_shapes])
+    full = validate_graph(graph, shapes, compiled.ontology)
+    assert len(full.results) > 50  # the strict shapes make the comparison meaningful
+    compared = 0
+    minted_files = {Path(place.file).resolve() for place in compiled.origins.values()}
+    for record in record_files():
+        if record.resolve() not in minted_files:
+            continue
+        nodes = minted_by(compiled.origins, [record])
+        expected = sorted(comparable(r) for r in full.results if r.focus_node in nodes)
+        part = neighbourhood(graph, nodes)
+        assert len(part) < len(graph)
+        incremental = validate_graph(part, shapes, compiled.ontology, focus_nodes=nodes)
+        assert sorted(comparable(r) for r in incremental.results) == expected, record
+        compared += len(expected)
+    # every result of the full run lies on a node some record minted
+    assert compared == len(full.results)
+
+
+def test_changed_cli_reports_only_that_record(strict_shapes: Path) -> None:
+    record = "data/incidents/2023-06-chu-rennes.yaml"
+    run = validate("--changed", record, "--shapes", strict_shapes, "--format", "json")
+    assert run.returncode == 1, run.stderr
+    results = json.loads(run.stdout)["results"]
+    assert results and {r["file"] for r in results} == {record}
+    full = json.loads(validate("--shapes", strict_shapes, "--format", "json").stdout)["results"]
+    assert results == [r for r in full if r["file"] == record]
