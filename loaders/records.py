@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import Literal, NamedNode
 
 from santecyber.errors import InputError, Location, Problem
 from santecyber.loaders.ontology import Vocabulary
@@ -44,6 +44,11 @@ XSD_ANY_URI = iri("http://www.w3.org/2001/XMLSchema#anyURI")
 
 def schema(name: str) -> NamedNode:
     return iri(str(SCHEMA) + name)
+
+
+def typed_date(value: PartialDate | None) -> Literal | None:
+    """The date as a literal of the XSD type of its precision (None stays None)."""
+    return None if value is None else date_literal(value.value, value.precision)
 
 
 ORGANISATION_GRAPH = iri(reference_graph("organisations"))
@@ -432,8 +437,7 @@ class _Emitter:
         add(node, schema("headline"), lang(model.title, model.language), graphs)
         self.labels(node, model.title, None, graphs)
         add(node, schema("publisher"), self.organisation_iri(model.publisher), graphs)
-        if model.author:
-            add(node, schema("author"), typed(model.author), graphs)
+        add(node, schema("author"), typed(model.author) if model.author else None, graphs)
         self.date(
             node,
             entry,
@@ -447,8 +451,6 @@ class _Emitter:
             ("Date de publication : ", "Publication date: "),
         )
         if model.url:
-            from pyoxigraph import Literal
-
             add(node, schema("url"), Literal(model.url, datatype=XSD_ANY_URI), graphs)
         add(node, schema("inLanguage"), typed(model.language), graphs)
         for slug in model.relays:
@@ -551,7 +553,7 @@ class _Emitter:
         names: tuple[str, str],
     ) -> None:
         """A typed date and the node that says how precise it is and whether it was resolved."""
-        literal = date_literal(value.value, value.precision)
+        literal = typed_date(value)
         qualification = iri(f"{node.value}#{fragment}")
         self.origins[qualification.value] = entry.at(*(loc if isinstance(loc, tuple) else (loc,)))
         add = self.quads.add
@@ -677,13 +679,7 @@ class _Emitter:
                 (f"{authority} : ", f"{authority}: "),
                 where,
             )
-            if response.date:
-                add(
-                    part,
-                    schema("startDate"),
-                    date_literal(response.date.value, response.date.precision),
-                    where,
-                )
+            add(part, schema("startDate"), typed_date(response.date), where)
             self.note(part, response.note, where)
         for index, inquiry in enumerate(model.investigations):
             self.investigation(node, entry, index, graphs(inquiry.sources))
@@ -731,20 +727,8 @@ class _Emitter:
                 add(part, sc(predicate), typed(value), where)
         for name in exposure.categories:
             add(part, sc("dataCategory"), self.concept("data-category", name), where)
-        if exposure.period_start:
-            add(
-                part,
-                sc("dataPeriodStart"),
-                date_literal(exposure.period_start.value, exposure.period_start.precision),
-                where,
-            )
-        if exposure.period_end:
-            add(
-                part,
-                sc("dataPeriodEnd"),
-                date_literal(exposure.period_end.value, exposure.period_end.precision),
-                where,
-            )
+        add(part, sc("dataPeriodStart"), typed_date(exposure.period_start), where)
+        add(part, sc("dataPeriodEnd"), typed_date(exposure.period_end), where)
         self.note(part, exposure.note, where)
 
     def investigation(
@@ -774,13 +758,7 @@ class _Emitter:
             add(node, sc("investigatedBy"), self.organisation_iri(slug), where)
         for slug in inquiry.complaint_by:
             add(node, sc("complaintFiledBy"), self.organisation_iri(slug), where)
-        if inquiry.date:
-            add(
-                node,
-                schema("startDate"),
-                date_literal(inquiry.date.value, inquiry.date.precision),
-                where,
-            )
+        add(node, schema("startDate"), typed_date(inquiry.date), where)
         self.note(node, inquiry.note, where)
 
 
@@ -794,7 +772,3 @@ def load_records(data_dir: Path, vocabulary: Vocabulary, today: date | None = No
     if problems:
         raise InputError(problems)
     return _Emitter(records, vocabulary).emit()
-
-
-def record_quads(graph: RecordGraph) -> list[Quad]:
-    return list(graph.quads)
