@@ -248,6 +248,47 @@ def export_command(
         typer.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
+@app.command("reload")
+def reload_command(
+    url: Annotated[
+        str, typer.Option(help="The running server (POST /admin/reload, token from env).")
+    ] = "http://127.0.0.1:8000",
+    pid: Annotated[
+        int | None, typer.Option(help="Send SIGHUP to this server process instead of POSTing.")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--build", help="Build first; no reload if it fails.")
+    ] = False,
+    data: DataOption = DATA_DIR,
+    build_dir: BuildOption = BUILD_DIR,
+) -> None:
+    """Tell a running server to serve the current build now (after building it with --build).
+
+    Queries in flight finish on the data they started on; new ones see the new build.
+    """
+    import os
+
+    from santecyber.reload import TOKEN_VARIABLE, ReloadFailed, request_reload, signal_reload
+
+    if rebuild:
+        build_command(data, build_dir, skip_validation=False)
+    try:
+        if pid is not None:
+            signal_reload(pid)
+            typer.echo(
+                f"sent SIGHUP to {pid}: it serves {BuildDirectory(build_dir).current_version()}"
+            )
+            return
+        token = os.environ.get(TOKEN_VARIABLE)
+        if not token:
+            raise fail(f"{TOKEN_VARIABLE} is not set: set it (as for the server) or use --pid")
+        outcome = request_reload(url, token)
+    except ReloadFailed as error:
+        raise fail(f"reload failed: {error}") from None
+    change = f"{outcome.previous} → {outcome.version}" if outcome.changed else "unchanged"
+    typer.echo(f"{url} serves {outcome.version} ({change}; {outcome.in_flight} queries in flight)")
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

@@ -11,9 +11,11 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
+from santecyber.reload import install_reload
 from santecyber.server.linked_data import linked_data_router
 from santecyber.server.query_page import install_query_page
 from santecyber.server.query_service import QueryService
+from santecyber.server.security import install_security
 from santecyber.server.sparql_router import sparql_router
 
 
@@ -55,4 +57,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(sparql_router(service, config))
     app.include_router(linked_data_router(service, config))
     install_query_page(app)
+    install_reload(app, service)
+    install_security(app, config)  # last: the outermost middleware
     return app

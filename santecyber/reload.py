@@ -1,0 +1,149 @@
+"""Live reloads: tell a running server to serve the build that CURRENT now names.
+
+The query service already follows CURRENT: every request reads it (``QueryService.refresh``)
+and plans its query against one version, which the worker opens read-only; the previous store
+is kept on disk (``store.KEEP_PREVIOUS``), so a query in flight finishes on the data it started
+on while new requests see the new build. A reload only makes that switch happen now rather than
+on the next request, and says which version is served:
+
+- ``POST /admin/reload`` with ``Authorization: Bearer $SANTECYBER_ADMIN_TOKEN`` (the route
+  answers 404 when the server was started without that variable);
+- ``SIGHUP`` to the server process;
+- ``santecyber reload [--build] [--url URL | --pid PID]`` does one of these (after a build).
+
+A reload that cannot open the new store leaves the old one served and says why (409).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import signal
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from types import FrameType
+from typing import Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+LOG = logging.getLogger("santecyber.reload")
+TOKEN_VARIABLE = "SANTECYBER_ADMIN_TOKEN"
+
+
+class Refreshable(Protocol):
+    """What a reload needs of the query service (``QueryService`` fits)."""
+
+    version: str
+    _waiting: int
+
+    def refresh(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    previous: str
+    version: str
+    changed: bool
+    #: queries that were running or waiting when the switch happened (they finish on ``previous``)
+    in_flight: int
+
+
+def reload_service(service: Refreshable) -> Outcome:
+    """Switch ``service`` to the version CURRENT names; raises OSError if it cannot be opened."""
+    previous = service.version
+    in_flight = getattr(service, "_waiting", 0)
+    version = service.refresh()
+    LOG.warning("reload: %s → %s (%d queries in flight)", previous, version, in_flight)
+    return Outcome(previous, version, version != previous, in_flight)
+
+
+def _authorised(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
+def install_reload(app: FastAPI, service: Refreshable, token: str | None = None) -> None:
+    """Add ``POST /admin/reload`` (if a token is set) and the SIGHUP handler."""
+    token = token if token is not None else os.environ.get(TOKEN_VARIABLE) or None
+
+    async def admin_reload(request: Request) -> Response:
+        if token is None:
+            return JSONResponse({"error": "not found", "status": 404}, status_code=404)
+        if not _authorised(request, token):
+            return JSONResponse(
+                {"error": "a valid admin token is required", "status": 401},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="santecyber admin"'},
+            )
+        try:
+            outcome = reload_service(service)
+        except OSError as error:
+            message = f"the new build cannot be opened, {service.version} stays served: {error}"
+            return JSONResponse({"error": message, "status": 409}, status_code=409)
+        return JSONResponse(asdict(outcome), headers={"Cache-Control": "no-store"})
+
+    app.add_api_route("/admin/reload", admin_reload, methods=["POST"], include_in_schema=False)
+    install_sighup(service)
+
+
+def install_sighup(service: Refreshable) -> None:
+    """SIGHUP reloads (only possible from the main thread, where ``santecyber serve`` runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def reload_logged() -> None:
+        try:
+            reload_service(service)
+        except OSError as error:
+            LOG.error("reload failed, %s stays served: %s", service.version, error)
+
+    def on_sighup(signum: int, frame: FrameType | None) -> None:
+        try:  # run it on the event loop, between requests, not inside whatever was interrupted
+            asyncio.get_running_loop().call_soon_threadsafe(reload_logged)
+        except RuntimeError:
+            reload_logged()
+
+    signal.signal(signal.SIGHUP, on_sighup)
+
+
+class ReloadFailed(Exception):
+    """The server could not be told, or refused."""
+
+
+def request_reload(url: str, token: str, timeout: float = 30) -> Outcome:
+    """POST /admin/reload on the server at ``url``; raises ReloadFailed with the reason."""
+    request = urllib.request.Request(
+        url.rstrip("/") + "/admin/reload",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Outcome(**json.loads(response.read()))
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode("utf-8", "replace")
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            detail = json.loads(detail)["error"]
+        raise ReloadFailed(f"{url} answered {error.code}: {detail}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise ReloadFailed(f"cannot reach {url}: {reason}") from None
+
+
+def signal_reload(pid: int) -> None:
+    """Send SIGHUP to the server process ``pid``."""
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        raise ReloadFailed(f"no process {pid}") from None
+    except PermissionError:
+        raise ReloadFailed(f"not allowed to signal process {pid}") from None
