@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from bench import load, queries
+from bench import load, queries, validation
 from bench.generate import generate
 from santecyber.paths import ROOT
 from santecyber.store import BuildDirectory
@@ -53,6 +53,7 @@ def main() -> None:
         path = target.write_store("synthetic", synthetic.read_bytes())
         stores[f"synthetic {args.quads:,}"] = ox.Store.read_only(str(path))
     queries.report(stores, args.runs)
+    validation.report([synthetic] if synthetic is not None else [])
 
 
 if __name__ == "__main__":
