@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from santecyber.dumps import write_dumps
+from santecyber.dumps import stage_dumps
 from santecyber.errors import Location
 from santecyber.loaders.ontology import load_ontology
 from santecyber.loaders.records import load_records
@@ -72,15 +72,24 @@ def build(
     data_dir: Path = DATA_DIR,
     target: BuildDirectory | None = None,
     validate: bool = True,
+    ontology_dir: Path = ONTOLOGY_DIR,
 ) -> Compiled:
     """Compile, validate, write a new store and make it current; on any failure, change nothing."""
     target = target or BuildDirectory()
-    compiled = compile_graph(data_dir)
+    compiled = compile_graph(data_dir, ontology_dir)
     if validate:
         outcome = validate_compiled(compiled)
         if any(r.severity == "Violation" for r in outcome.results):
             raise ValidationFailed(outcome, compiled)
     target.write_store(compiled.version, compiled.nquads)
-    target.publish(compiled.version, compiled.nquads)
-    write_dumps(target, compiled.nquads, data_dir)
+    try:
+        staged = stage_dumps(target, compiled.nquads, data_dir, compiled.version)
+        try:
+            target.publish(compiled.version, compiled.nquads, [staged])
+        except BaseException:
+            staged.discard()
+            raise
+    except BaseException:
+        target.discard_store(compiled.version)
+        raise
     return compiled

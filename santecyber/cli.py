@@ -140,6 +140,8 @@ def build_command(
         compiled = build(data, BuildDirectory(build_dir), validate=not skip_validation)
     except InputError as error:
         raise fail(f"{error}\nbuild failed: nothing was changed") from None
+    except OSError as error:  # disk full, permissions: the build in service stays
+        raise fail(f"build failed: {error}") from None
     except ValidationFailed as error:
         print_outcome(error.outcome, error.compiled.origins)
         raise fail("build failed validation: nothing was changed", 1) from None

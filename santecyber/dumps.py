@@ -2,6 +2,7 @@
 
 Layout of the build directory (besides what :mod:`santecyber.store` writes)::
 
+    dumps -> dumps.{version}.{n}  a link to the dumps in service, replaced atomically
     dumps/santecyber.nq.gz        every graph, N-Quads, gzip (deterministic bytes)
     dumps/{graph-name}.ttl        one Turtle file per named graph
     dumps/index.json              file, media type, graph, size, sha256, statements
@@ -17,6 +18,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -66,15 +69,97 @@ def _entry(path: Path, media_type: str, statements: int, graph: str | None) -> d
 
 def _write(path: Path, content: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(content)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
-def write_dumps(target: BuildDirectory, nquads: bytes, data_dir: Path = DATA_DIR) -> dict:
-    """Write the dumps and their index for the build in service, and the redirects table."""
+class StagedDumps:
+    """Dumps and redirects of a build, written beside the ones in service, not yet served.
+
+    ``dumps`` is a symbolic link to a folder ``dumps.{version}.{n}``: switching is replacing the
+    link (atomic) and renaming the redirects table, so a failure while writing changes nothing.
+    """
+
+    def __init__(self, target: BuildDirectory, folder: Path, redirects: Path, index: dict) -> None:
+        self.target = target
+        self.folder = folder
+        self.redirects = redirects
+        self.index = index
+
+    def switch(self) -> None:
+        """Serve these dumps: renames only, no space needed."""
+        root = self.target.root
+        link = root / DUMPS
+        if link.is_dir() and not link.is_symlink():  # a build directory from before the links
+            os.replace(link, root / f"{DUMPS}.{time.time_ns()}")
+        temporary = root / f".{DUMPS}.{os.getpid()}.link"
+        temporary.unlink(missing_ok=True)
+        os.symlink(self.folder.name, temporary)
+        os.replace(temporary, link)
+        os.replace(self.redirects, root / REDIRECTS)
+        _prune_dumps(root, self.folder.name)
+
+    def discard(self) -> None:
+        """Remove what was written (a failed build), unless it is already served."""
+        link = self.target.root / DUMPS
+        if link.is_symlink() and os.readlink(link) == self.folder.name:
+            return
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.redirects.unlink(missing_ok=True)
+
+
+def _prune_dumps(root: Path, current: str) -> None:
+    """Keep the dumps in service and the previous ones (a download may still be reading them)."""
+    folders = sorted(
+        (p for p in root.glob(f"{DUMPS}.*") if p.is_dir() and not p.is_symlink()),
+        key=lambda p: p.stat().st_mtime_ns,
+        reverse=True,
+    )
+    others = [p for p in folders if p.name != current]
+    for old in others[1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def stage_dumps(
+    target: BuildDirectory,
+    nquads: bytes,
+    data_dir: Path = DATA_DIR,
+    version: str | None = None,
+) -> StagedDumps:
+    """Write the dumps, their index and the redirects table of ``version``, not yet served.
+
+    Raises InputError for a bad redirects.yaml and OSError (disk full…), leaving nothing behind.
+    """
     redirects = load_redirects(data_dir / "redirects.yaml")
-    folder = target.root / DUMPS
-    folder.mkdir(parents=True, exist_ok=True)
+    version = version if version is not None else target.current_version() or ""
+    target.root.mkdir(parents=True, exist_ok=True)
+    folder = target.root / f"{DUMPS}.{version or 'unversioned'}.{time.time_ns()}"
+    redirects_file = target.root / f".{REDIRECTS}.{os.getpid()}.tmp"
+    try:
+        folder.mkdir()
+        index = _write_dumps_into(folder, nquads, version)
+        _write(redirects_file, json.dumps(redirects, indent=2, sort_keys=True).encode())
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        redirects_file.unlink(missing_ok=True)
+        raise
+    return StagedDumps(target, folder, redirects_file, index)
+
+
+def write_dumps(
+    target: BuildDirectory, nquads: bytes, data_dir: Path = DATA_DIR, version: str | None = None
+) -> dict:
+    """Write the dumps and their index for the build in service, and the redirects table."""
+    staged = stage_dumps(target, nquads, data_dir, version)
+    staged.switch()
+    return staged.index
+
+
+def _write_dumps_into(folder: Path, nquads: bytes, version: str) -> dict:
     by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
     for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
         graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
@@ -83,19 +168,13 @@ def write_dumps(target: BuildDirectory, nquads: bytes, data_dir: Path = DATA_DIR
     _write(whole, gzip.compress(nquads, mtime=0))
     files = [_entry(whole, "application/n-quads", nquads.count(b"\n"), None)]
     files[0]["encoding"] = "gzip"
-    wanted = {whole.name}
     for graph in sorted(by_graph):
         path = folder / (graph_file_name(graph) if graph else "default-graph.ttl")
         triples = sorted(by_graph[graph], key=str)
         _write(path, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES))
         files.append(_entry(path, "text/turtle", len(triples), graph or None))
-        wanted.add(path.name)
-    index = {"version": target.current_version() or "", "files": files}
+    index = {"version": version, "files": files}
     _write(folder / INDEX, json.dumps(index, indent=2).encode())
-    for stale in folder.iterdir():  # dumps of graphs that no longer exist
-        if stale.name not in wanted | {INDEX} and not stale.name.startswith("."):
-            stale.unlink()
-    _write(target.root / REDIRECTS, json.dumps(redirects, indent=2, sort_keys=True).encode())
     return index
 
 

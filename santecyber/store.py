@@ -5,21 +5,31 @@ Layout of the build directory::
     stores/{version}/     one pyoxigraph (RocksDB) store per successful build
     CURRENT               the name of the store in service, replaced atomically
     santecyber.nq         the N-Quads dump of the store in service
+
+A build writes everything that needs space first, then switches by renames only, CURRENT last
+(``publish``): a build that fails or is killed before that leaves what was served untouched.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 
 from santecyber.paths import BUILD_DIR
 
 KEEP_PREVIOUS = 1  # stores kept besides the current one, so a reader still on it can finish
+
+
+class Staged(Protocol):
+    """Files written beside those in service, switched to by renames only."""
+
+    def switch(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -80,11 +90,29 @@ class BuildDirectory:
             raise
         return final
 
-    def publish(self, version: str, nquads: bytes) -> None:
-        """Make ``version`` current: dump first, then the pointer, each replaced atomically."""
-        _atomic_write(self.dump, nquads)
-        _atomic_write(self.pointer, (version + "\n").encode())
+    def publish(self, version: str, nquads: bytes, staged: Sequence[Staged] = ()) -> None:
+        """Make ``version`` current, with the dump and whatever else the caller ``staged``.
+
+        Everything that needs disk space is written first (the dump and the pointer as
+        temporary files; ``staged`` before the call); a failure there removes them and changes
+        nothing. Then only renames: the dump, each staged switch, the pointer last.
+        """
+        dump = _write_temporary(self.dump, nquads)
+        try:
+            pointer = _write_temporary(self.pointer, (version + "\n").encode())
+        except BaseException:
+            dump.unlink(missing_ok=True)
+            raise
+        os.replace(dump, self.dump)
+        for part in staged:
+            part.switch()
+        os.replace(pointer, self.pointer)
         self._prune(keep={version})
+
+    def discard_store(self, version: str) -> None:
+        """Remove the store of a build that was not published."""
+        if version != self.current_version():
+            shutil.rmtree(self.stores / version, ignore_errors=True)
 
     def _prune(self, keep: set[str]) -> None:
         stores = sorted(
@@ -110,11 +138,16 @@ def merged_default_graph(nquads: bytes) -> Iterator[ox.Quad]:
         yield ox.Quad(quad.subject, quad.predicate, quad.object, default)
 
 
-def _atomic_write(path: Path, content: bytes) -> None:
+def _write_temporary(path: Path, content: bytes) -> Path:
+    """``content`` written and synced beside ``path``, to be renamed over it; removed on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as stream:
-        stream.write(content)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary

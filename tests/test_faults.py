@@ -1,0 +1,314 @@
+"""Faults during a build leave the served data and the previous build exactly as they were.
+
+A build directory on a size-limited file system (a tmpfs mounted for the test) is served by the
+real server; then builds are killed with SIGKILL at random points, run out of disk space, read
+a corrupt record or ontology file, or fail validation. After each: the same CURRENT, the same
+bytes in every served file (dump, dumps, redirects), the old store opens and answers, and the
+running server gives the same answers with the same ETags. A build killed after it switched
+must leave the new build whole (never a mix).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import LiveServer, start_server, stop_server
+
+from santecyber.build import build
+from santecyber.errors import InputError
+from santecyber.paths import ONTOLOGY_DIR, ROOT
+from santecyber.store import BuildDirectory
+
+ATTACK = "https://w3id.org/santecyber/id/attack/2021-02-ch-dax"
+LABEL_QUERY = (
+    f"SELECT ?label WHERE {{ <{ATTACK}> <http://www.w3.org/2000/01/rdf-schema#label> ?label "
+    'FILTER(lang(?label) = "en") }'
+)
+JSON = {"Accept": "application/sparql-results+json"}
+MOUNT_SIZE = 64 << 20
+
+
+def mount_tmpfs(target: Path) -> str | None:
+    """Mount a small tmpfs at ``target``; None on success, else why it could not be done."""
+    target.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return "mounting a size-limited file system needs root (tmpfs or a loop device)"
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={MOUNT_SIZE},mode=0755", "tmpfs", str(target)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode == 0:
+        return None
+    return f"mount -t tmpfs failed: {done.stderr.strip()}"
+
+
+def resize(target: Path, size: int) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(target)], check=True)
+
+
+def used_bytes(path: Path) -> int:
+    stat = os.statvfs(path)
+    return (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+
+
+@dataclass
+class Site:
+    mount: Path
+    data: Path
+    directory: BuildDirectory
+    server: LiveServer
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("faults")
+    mount = root / "small-disk"
+    why = mount_tmpfs(mount)
+    if why is not None:
+        pytest.skip(why)
+    try:
+        data = root / "data"
+        shutil.copytree(ROOT / "data", data)
+        directory = BuildDirectory(mount / "build")
+        build(data, directory, validate=False)
+        server = start_server(directory.root, root / "server.log")
+        try:
+            yield Site(mount, data, directory, server)
+        finally:
+            stop_server(server)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def served_files(directory: BuildDirectory) -> dict[str, str]:
+    """sha256 of every file the server reads: pointer, dump, dumps (not temporaries), redirects."""
+    root = directory.root
+    paths = [directory.pointer, directory.dump, root / "redirects.json"]
+    dumps = root / "dumps"
+    if dumps.is_dir():
+        paths += sorted(p for p in dumps.iterdir() if not p.name.startswith("."))
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in paths
+        if p.exists()
+    }
+
+
+@dataclass(frozen=True)
+class Served:
+    label: str
+    etag: str
+    page_etag: str
+    dumps: str
+
+
+def ask_server(server: LiveServer) -> Served:
+    with server.client() as client:
+        answer = client.get("/sparql", params={"query": LABEL_QUERY}, headers=JSON)
+        page = client.get("/id/attack/2021-02-ch-dax.ttl")
+        dumps = client.get("/dumps/index.json")
+    assert answer.status_code == page.status_code == dumps.status_code == 200
+    label = answer.json()["results"]["bindings"][0]["label"]["value"]
+    return Served(label, answer.headers["etag"], page.headers["etag"], dumps.text)
+
+
+def store_label(directory: BuildDirectory) -> str:
+    """The label, read from the store CURRENT names, opened read-only as the server does."""
+    store, _ = directory.open_current()
+    solutions = list(store.query(LABEL_QUERY))
+    assert len(solutions) == 1
+    named = sum(
+        1 for q in store.quads_for_pattern(None, None, None) if q.graph_name != ox.DefaultGraph()
+    )
+    assert named == directory.dump.read_bytes().count(b"\n")
+    return solutions[0]["label"].value
+
+
+@dataclass(frozen=True)
+class State:
+    files: dict[str, str]
+    label: str
+    served: Served
+
+
+def state(site: Site) -> State:
+    return State(served_files(site.directory), store_label(site.directory), ask_server(site.server))
+
+
+def assert_unchanged(site: Site, before: State) -> None:
+    after = state(site)
+    assert after.files == before.files
+    assert after.label == before.label
+    assert after.served == before.served
+
+
+def relabel(data: Path, label: str) -> None:
+    path = data / "incidents" / "2021-02-ch-dax.yaml"
+    text = path.read_text(encoding="utf-8")
+    current = text.split("  en: ", 1)[1].split("\n", 1)[0]
+    path.write_text(text.replace(f"  en: {current}\n", f"  en: {label}\n", 1), encoding="utf-8")
+
+
+def santecyber(*arguments: str | Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "santecyber.cli", *map(str, arguments)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_build(site: Site, *options: str) -> subprocess.CompletedProcess[str]:
+    process = santecyber("build", "--data", site.data, "--build-dir", site.directory.root, *options)
+    out, err = process.communicate(timeout=600)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+# bad input
+
+
+def test_corrupt_record_changes_nothing(site: Site):
+    before = state(site)
+    path = site.data / "incidents" / "2023-06-chu-rennes.yaml"
+    original = path.read_text(encoding="utf-8")
+    relabel(site.data, "a label that never gets served")
+    path.write_text(original.replace("targets: [chu-rennes]", "targets: [chu-rennes\n  - {"))
+    try:
+        done = run_build(site)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert done.returncode == 2
+    assert "2023-06-chu-rennes.yaml:" in done.stderr and "Traceback" not in done.stderr
+    assert "nothing was changed" in done.stderr
+    assert_unchanged(site, before)
+
+
+def test_corrupt_ontology_changes_nothing(site: Site, tmp_path: Path):
+    before = state(site)
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ONTOLOGY_DIR, ontology)
+    turtle = ontology / "santecyber.ttl"
+    lines = turtle.read_text(encoding="utf-8").splitlines(keepends=True)
+    broken_line = len(lines) // 2
+    lines.insert(broken_line, "sc:broken a owl:Class ; rdfs:label 'unterminated .\n")
+    turtle.write_text("".join(lines), encoding="utf-8")
+    relabel(site.data, "a label that never gets served")
+    with pytest.raises(InputError) as failure:
+        build(site.data, site.directory, validate=False, ontology_dir=ontology)
+    assert "santecyber.ttl:" in str(failure.value)
+    assert_unchanged(site, before)
+
+
+def test_validation_failure_changes_nothing(site: Site):
+    before = state(site)
+    path = site.data / "incidents" / "2023-06-chu-rennes.yaml"
+    original = path.read_text(encoding="utf-8")
+    start = '  - property: start\n    value: "2023-06-21"\n    status: resolved'
+    assert start in original
+    later = start.replace("2023-06-21", "2023-06-25").replace("resolved", "stated")
+    path.write_text(original.replace(start, later), encoding="utf-8")
+    relabel(site.data, "a label that never gets served")
+    try:
+        done = run_build(site)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert done.returncode == 1, done.stderr
+    assert "2023-06-chu-rennes.yaml" in done.stderr and "Violation" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert_unchanged(site, before)
+
+
+# disk full
+
+
+def test_disk_full_changes_nothing(site: Site):
+    """Builds that run out of space at several points (store, dump, dumps) change nothing."""
+    before = state(site)
+    relabel(site.data, "a label that never fits on the disk")
+    used = used_bytes(site.mount)
+    needed = used  # a second build needs about as much as the first (store, dump, dumps)
+    try:
+        for fraction in (0.02, 0.3, 0.55, 0.7, 0.8, 0.9, 0.95):
+            resize(site.mount, used + int(needed * fraction))
+            done = run_build(site, "--skip-validation")
+            if done.returncode == 0:  # it fitted after all: the point is what fails
+                pytest.fail(f"a build fitted in {fraction:.0%} of the space: {done.stdout}")
+            assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+            assert "No space left on device" in done.stderr
+            assert_unchanged(site, before)
+            # and it cleaned up after itself: the space is free again
+            assert used_bytes(site.mount) == used, fraction
+    finally:
+        resize(site.mount, MOUNT_SIZE)
+
+
+# killed
+
+
+def snapshot_of_build(data: Path, tmp: Path) -> dict[str, str]:
+    """What a complete build of ``data`` leaves in the served files."""
+    directory = BuildDirectory(tmp / uuid.uuid4().hex)
+    build(data, directory, validate=False)
+    return served_files(directory)
+
+
+def test_killed_builds_leave_old_or_new_never_a_mix(site: Site, tmp_path: Path):
+    rng = random.Random(7)
+    relabel(site.data, "Dax, built whole once")
+    started = time.monotonic()
+    done = run_build(site, "--skip-validation")
+    duration = time.monotonic() - started  # a scale for the random delays, nothing is timed
+    assert done.returncode == 0, done.stderr
+    kills = 0
+    for attempt in range(6):
+        before = state(site)
+        label = f"Dax, build {attempt} killed"
+        relabel(site.data, label)
+        whole = snapshot_of_build(site.data, tmp_path)
+        process = santecyber(
+            "build", "--data", site.data, "--build-dir", site.directory.root, "--skip-validation"
+        )
+        time.sleep(rng.uniform(0.3, 1.05) * duration)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.communicate(timeout=60)
+        after = state(site)
+        if after.files == before.files:
+            assert after.label == before.label and after.served == before.served
+        else:  # it switched before it was killed: then the whole new build is served
+            assert after.files == whole
+            assert after.label == label and after.served.label == label
+    assert kills >= 3  # most attempts did kill a build in progress
+    # and the next build, not killed, goes through
+    relabel(site.data, "Dax, after the kills")
+    done = run_build(site, "--skip-validation")
+    assert done.returncode == 0, done.stderr
+    assert ask_server(site.server).label == "Dax, after the kills"
+
+
+def test_old_store_is_kept_and_answers(site: Site):
+    """The store before the current one stays on disk and opens, for queries still on it."""
+    stores = [p for p in site.directory.stores.iterdir() if not p.name.startswith(".")]
+    current = site.directory.current_version()
+    previous = [p for p in stores if p.name != current]
+    assert previous
+    for path in previous:
+        assert list(ox.Store.read_only(str(path)).query(LABEL_QUERY))
+    with httpx.Client(base_url=site.server.url, timeout=60) as client:
+        assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200
