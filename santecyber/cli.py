@@ -19,6 +19,7 @@ from santecyber.build import ValidationFailed, build, compile_graph
 from santecyber.errors import InputError, Location
 from santecyber.named_queries import resolve_query
 from santecyber.paths import BUILD_DIR, DATA_DIR
+from santecyber.remote import redact
 from santecyber.reports import RENDERERS, failing, render_text, summary
 from santecyber.sparql import GRAPH_FORMATS, QueryRefused, QuerySyntaxError, run_query
 from santecyber.store import BuildDirectory
@@ -39,6 +40,22 @@ app = typer.Typer(
 
 DataOption = Annotated[Path, typer.Option("--data", help="Folder of curated records.")]
 BuildOption = Annotated[Path, typer.Option("--build-dir", help="Folder of built stores and dumps.")]
+StoreOption = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="SPARQL 1.1 query endpoint of a remote store (env SANTECYBER_STORE; credentials: "
+        "SANTECYBER_STORE_USER, SANTECYBER_STORE_PASSWORD). Default: the embedded store.",
+    ),
+]
+StoreUpdateOption = Annotated[
+    str,
+    typer.Option(
+        "--store-update",
+        help="Graph Store Protocol endpoint of the remote store (env SANTECYBER_STORE_UPDATE; "
+        "default: …/query → …/store).",
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -134,10 +151,35 @@ def build_command(
     data: DataOption = DATA_DIR,
     build_dir: BuildOption = BUILD_DIR,
     skip_validation: Annotated[bool, typer.Option("--skip-validation")] = False,
+    store: StoreOption = "",
+    store_update: StoreUpdateOption = "",
 ) -> None:
-    """Build a new store and dump from the records; the old ones stay unless all succeeds."""
+    """Build a new store and dump from the records; the old ones stay unless all succeeds.
+
+    With --store, load the graphs into that SPARQL store instead (exit 1: a graph differs
+    after loading; 2: the store is down or refuses the writes).
+    """
+    from santecyber.config import StoreSettings
+    from santecyber.remote import LoadMismatch, StoreRejected, StoreUnavailable, build_into
+
     try:
+        remote = StoreSettings.from_env(store, store_update)
+        if remote is not None:
+            remote.graph_store_url  # noqa: B018 - fails early without a Graph Store URL
+            info = build_into(remote, data, build_dir, not skip_validation, typer.echo)
+            typer.echo(f"built version {info.version} into {redact(remote.query_url)}")
+            return
         compiled = build(data, BuildDirectory(build_dir), validate=not skip_validation)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    except (StoreUnavailable, StoreRejected) as error:
+        raise fail(
+            f"{error}\nbuild failed: the store still announces its previous version"
+        ) from None
+    except LoadMismatch as error:
+        raise fail(
+            f"{error}\nbuild failed: the store still announces its previous version", 1
+        ) from None
     except InputError as error:
         raise fail(f"{error}\nbuild failed: nothing was changed") from None
     except OSError as error:  # disk full, permissions: the build in service stays
@@ -296,17 +338,33 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     build_dir: BuildOption = BUILD_DIR,
+    store: StoreOption = "",
+    store_update: StoreUpdateOption = "",
 ) -> None:
     """Serve the SPARQL endpoint and the linked data on the built store."""
     import uvicorn
 
-    from santecyber.config import ServerConfig
+    from santecyber.config import ServerConfig, StoreSettings
+    from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
     from santecyber.server.app import create_app
 
-    directory = BuildDirectory(build_dir)
-    if directory.current_version() is None:
+    try:
+        remote = StoreSettings.from_env(store, store_update)
+        config = ServerConfig(build_dir=build_dir, store=remote)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    if remote is None and BuildDirectory(build_dir).current_version() is None:
         raise fail(f"no built store in {build_dir}: run `santecyber build` first")
-    uvicorn.run(create_app(ServerConfig(build_dir=build_dir)), host=host, port=port)
+    if remote is not None:
+        client = RemoteStore(remote, timeout=10)
+        try:
+            if not client.version():
+                raise fail(f"no santecyber build in {client.where}: run `santecyber build --store`")
+        except (StoreUnavailable, StoreRejected) as error:
+            raise fail(str(error)) from None
+        finally:
+            client.close()
+    uvicorn.run(create_app(config), host=host, port=port)
 
 
 if __name__ == "__main__":

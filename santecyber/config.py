@@ -52,6 +52,62 @@ def _services() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """A remote SPARQL 1.1 store (docs/remote-store.md); the password never shows in a repr.
+
+    >>> settings = StoreSettings("http://db:7878/query", user="reader", password="s3cret")
+    >>> "s3cret" in repr(settings), settings.graph_store_url
+    (False, 'http://db:7878/store')
+    """
+
+    #: the SPARQL 1.1 Protocol query endpoint
+    query_url: str
+    #: the Graph Store Protocol endpoint the build writes graphs to ('': derived from query_url)
+    update_url: str = ""
+    user: str = ""
+    password: str = field(default="", repr=False)
+    #: 'basic' or 'digest' HTTP authentication, when a user is given
+    auth: str = "basic"
+    #: '' : the merge goes into the server's default graph; an IRI: into that named graph, and
+    #: queries without a dataset name it as their default graph (servers such as Virtuoso)
+    default_graph: str = ""
+    #: seconds between two reads of the build's version on the store
+    refresh_seconds: float = 2.0
+
+    @property
+    def graph_store_url(self) -> str:
+        """Where graphs are written: the update URL, or ``…/query`` → ``…/store`` (Oxigraph)."""
+        if self.update_url:
+            return self.update_url
+        if self.query_url.rstrip("/").endswith("/query"):
+            return self.query_url.rstrip("/")[: -len("query")] + "store"
+        raise ValueError(
+            "give the Graph Store Protocol URL with --store-update or SANTECYBER_STORE_UPDATE"
+        )
+
+    @classmethod
+    def from_env(cls, query_url: str = "", update_url: str = "") -> StoreSettings | None:
+        """The remote store named by the arguments or SANTECYBER_STORE*; None: embedded."""
+        url = query_url or _env("STORE", "")
+        if not url:
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("SANTECYBER_STORE must be the http(s) URL of a SPARQL endpoint")
+        auth = _env("STORE_AUTH", "basic").lower()
+        if auth not in ("basic", "digest"):
+            raise ValueError(f"SANTECYBER_STORE_AUTH must be basic or digest, got {auth!r}")
+        return cls(
+            query_url=url,
+            update_url=update_url or _env("STORE_UPDATE", ""),
+            user=_env("STORE_USER", ""),
+            password=_env("STORE_PASSWORD", ""),
+            auth=auth,
+            default_graph=_env("STORE_DEFAULT_GRAPH", ""),
+            refresh_seconds=_float("STORE_REFRESH", "2", 0.1),
+        )
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     build_dir: Path = field(default_factory=lambda: Path(_env("BUILD", str(BUILD_DIR))))
     #: seconds a query may run before its worker process is killed (503)
@@ -70,3 +126,5 @@ class ServerConfig:
     cache_bytes: int = field(default_factory=lambda: _int("CACHE_BYTES", str(64 << 20)))
     #: SERVICE endpoints queries may call (space-separated IRIs); empty: no federation
     service_allowlist: tuple[str, ...] = field(default_factory=_services)
+    #: a remote SPARQL store (SANTECYBER_STORE…); None: the embedded store of build_dir
+    store: StoreSettings | None = field(default_factory=StoreSettings.from_env)

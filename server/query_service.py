@@ -4,6 +4,9 @@ Why processes: pyoxigraph cannot cancel a query, so the only way to enforce a ti
 get the capacity back is to kill the process running it. Why a cache: analysts send the same
 queries again and again, and the data only changes with a new build (its version is part of
 every key, so a new build never serves stale answers).
+
+With a remote store (``SANTECYBER_STORE``), workers forward queries to it over HTTP and the
+version comes from its ``graph/reference/build`` graph, read every few seconds by a thread.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 
 from santecyber.config import ServerConfig
+from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import (
     NotAcceptable,
     choose_media_type,
@@ -151,7 +155,9 @@ class QueryService:
         self.config = config
         self.directory = BuildDirectory(config.build_dir)
         #: the store in service, opened read-only in this process for small lookups
-        self.store: ox.Store | None = None
+        self.store: ox.Store | _Lookups | None = None
+        self.remote: RemoteStore | None = None
+        self._watching = threading.Event()
         self.version = ""
         self.cache = ResultCache(config.cache_bytes)
         self._idle: queue.Queue[QueryWorker] = queue.Queue()
@@ -162,12 +168,20 @@ class QueryService:
         #: queries in flight, only touched from the event loop
         self._waiting = 0
         self._capacity = max(32, config.workers * 8)
+        self._remote_down = False
 
     # life cycle
 
     def start(self) -> None:
-        self.store, self.version = self.directory.open_current()
         self._stopped = False
+        if self.config.store is None:
+            self.store, self.version = self.directory.open_current()
+        else:
+            self.remote = RemoteStore(self.config.store, self.config.query_timeout + 5)
+            self.store = _Lookups(self.remote)
+            self._watching.clear()
+            self._read_remote_version()
+            threading.Thread(target=self._watch_remote, name="store-version", daemon=True).start()
         # one thread per query in flight (running or waiting for a worker); beyond that, 503
         self._threads = ThreadPoolExecutor(self._capacity + 4, thread_name_prefix="sparql")
         starting = [self._threads.submit(self._spawn) for _ in range(self.config.workers)]
@@ -176,6 +190,9 @@ class QueryService:
 
     def stop(self) -> None:
         self._stopped = True
+        self._watching.set()
+        if self.remote is not None:
+            self.remote.close()
         with self._lock:
             workers = list(self._workers)
             self._workers.clear()
@@ -185,7 +202,12 @@ class QueryService:
             self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _spawn(self) -> None:
-        worker = QueryWorker(self.config.build_dir, self.config.worker_memory_mb << 20)
+        worker = QueryWorker(
+            self.config.build_dir,
+            self.config.worker_memory_mb << 20,
+            self.config.store,
+            self.config.query_timeout + 5,
+        )
         with self._lock:
             if self._stopped:
                 worker.close()
@@ -200,10 +222,36 @@ class QueryService:
 
     def refresh(self) -> str:
         """The version in service, following a new build without a restart."""
+        if self.remote is not None:
+            return self.version  # kept up to date by _watch_remote
         version = self.directory.current_version()
         if version and version != self.version:
             self.store, self.version = self.directory.open_current()
         return self.version
+
+    def _read_remote_version(self) -> None:
+        """Read the version on the remote store; when unreachable keep the last one, log once."""
+        assert self.remote is not None
+        try:
+            version = self.remote.version()
+        except (StoreUnavailable, StoreRejected, RuntimeError) as error:
+            if self._stopped:  # the client was closed under us
+                return
+            if not self._remote_down:
+                LOG.warning("%s; serving version %r until it answers", error, self.version)
+            self._remote_down = True
+            return
+        if self._remote_down:
+            LOG.warning("the SPARQL store at %s answers again", self.remote.where)
+        self._remote_down = False
+        if version != self.version:
+            LOG.info("serving version %s of %s", version or "(none)", self.remote.where)
+            self.version = version
+
+    def _watch_remote(self) -> None:
+        assert self.config.store is not None
+        while not self._watching.wait(self.config.store.refresh_seconds):
+            self._read_remote_version()
 
     # queries
 
@@ -295,6 +343,24 @@ class QueryService:
             self._spawn()
         except Exception:
             LOG.exception("could not start a query worker; %d left", len(self._workers))
+
+
+class _Lookups:
+    """The server's own small lookups on a remote store, shaped like ``ox.Store.query``.
+
+    A store that cannot answer gives no rows (logged): a lookup (graph sizes for the service
+    description) must not turn a page into a 500.
+    """
+
+    def __init__(self, remote: RemoteStore) -> None:
+        self.remote = remote
+
+    def query(self, query: str) -> list | ox.QueryBoolean:
+        try:
+            return self.remote.query(query)
+        except (StoreUnavailable, StoreRejected) as error:
+            LOG.warning("%s; lookup skipped: %.100r", error, query)
+            return []
 
 
 def _as_exception(error: WorkError) -> Exception:

@@ -4,6 +4,10 @@ Each worker opens the store in service read-only, runs one query at a time and s
 serialised answer (pyoxigraph's result iterators belong to the thread that made them, so
 serialising happens here too). The server kills a worker whose query runs past its time
 limit and starts another; nothing else is lost, since workers hold no state but the store.
+
+With a remote store (:mod:`santecyber.remote`) a worker forwards the query over HTTP instead,
+and reads and cuts the answer with the same code; killing it at the time limit abandons the
+remote request (its connection closes).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from santecyber.config import StoreSettings
+from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import NotAcceptable, negotiate
-from santecyber.sparql import QueryRefused, QuerySyntaxError, run_query
+from santecyber.sparql import QueryRefused, QueryResult, QuerySyntaxError, run_query
 
 #: forkserver: workers fork from a small clean process with these modules already imported,
 #: so a replacement is ready in milliseconds and never inherits the server's threads.
@@ -68,43 +74,56 @@ class WorkerLost(Exception):
         self.timed_out = timed_out
 
 
-def answer(store: ox.Store, request: WorkRequest) -> WorkResult | WorkError:
+def _serialised(result: QueryResult, request: WorkRequest) -> WorkResult:
+    media_type = negotiate(result.form, request.accepted)
+    body, truncated = result.serialize_limited(media_type, request.max_results)
+    return WorkResult(body, media_type, truncated, result.form)
+
+
+def answer(store: ox.Store | RemoteStore, request: WorkRequest) -> WorkResult | WorkError:
     """Run ``request`` on ``store``; every expected failure becomes a WorkError."""
+    arguments = (request.default_graphs, request.named_graphs, request.allowed_services)
     try:
-        result = run_query(
-            store,
-            request.query,
-            request.default_graphs,
-            request.named_graphs,
-            request.allowed_services,
-        )
-        media_type = negotiate(result.form, request.accepted)
-        body, truncated = result.serialize_limited(media_type, request.max_results)
+        if isinstance(store, RemoteStore):
+            with store.results(request.query, *arguments, version=request.version) as result:
+                return _serialised(result, request)
+        return _serialised(run_query(store, request.query, *arguments), request)
     except QuerySyntaxError as error:
         return WorkError("syntax", 400, str(error), error.line, error.column)
     except QueryRefused as error:
         return WorkError("refused", error.status, str(error))
     except NotAcceptable as error:
         return WorkError("not-acceptable", 406, str(error), supported=tuple(error.supported))
+    except StoreUnavailable as error:
+        return WorkError("unavailable", 503, str(error))
+    except StoreRejected as error:
+        return WorkError("failed", 400, str(error))
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         return WorkError("failed", 400, f"query evaluation failed: {error}")
-    return WorkResult(body, media_type, truncated, result.form)
 
 
 def _open(build_root: Path, version: str) -> ox.Store:
     return ox.Store.read_only(str(build_root / "stores" / version))
 
 
-def worker_main(connection: Connection, build_root: str, memory_bytes: int = 0) -> None:
+def worker_main(
+    connection: Connection,
+    build_root: str,
+    memory_bytes: int = 0,
+    remote: StoreSettings | None = None,
+    timeout: float = 60.0,
+) -> None:
     """Serve requests from ``connection`` until it closes or sends None.
 
     ``memory_bytes`` caps the worker's address space: a query needing more makes the worker
-    die, which the server reports as 503 and repairs by starting another.
+    die, which the server reports as 503 and repairs by starting another. With ``remote``,
+    queries go to that SPARQL store (``timeout``: seconds of its HTTP client, beyond the
+    server's own limit, which kills the worker first).
     """
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     root = Path(build_root)
-    store: ox.Store | None = None
+    store: ox.Store | RemoteStore | None = RemoteStore(remote, timeout) if remote else None
     version = ""
     connection.send(("ready", os.getpid()))
     while True:
@@ -115,7 +134,7 @@ def worker_main(connection: Connection, build_root: str, memory_bytes: int = 0) 
         if request is None:
             return
         try:
-            if store is None or request.version != version:
+            if not isinstance(store, RemoteStore) and (store is None or request.version != version):
                 store, version = _open(root, request.version), request.version
             response: WorkResult | WorkError = answer(store, request)
         except OSError as error:
@@ -127,11 +146,17 @@ def worker_main(connection: Connection, build_root: str, memory_bytes: int = 0) 
 class QueryWorker:
     """One worker process and the pipe to it; used by one thread at a time."""
 
-    def __init__(self, build_root: Path, memory_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        build_root: Path,
+        memory_bytes: int = 0,
+        remote: StoreSettings | None = None,
+        timeout: float = 60.0,
+    ) -> None:
         self.connection, child = _CONTEXT.Pipe(duplex=True)
         self.process = _CONTEXT.Process(
             target=worker_main,
-            args=(child, str(build_root), memory_bytes),
+            args=(child, str(build_root), memory_bytes, remote, timeout),
             daemon=True,
             name="sparql-worker",
         )

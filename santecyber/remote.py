@@ -1,0 +1,449 @@
+"""A remote SPARQL 1.1 store: queries over the SPARQL 1.1 Protocol, graphs written over the
+Graph Store Protocol, and the build's version in a small metadata graph.
+
+The server's rules stay in front of the remote: a query is refused (updates, SERVICE), checked
+for syntax and its form decided here, by pyoxigraph on an empty store, before anything is
+sent. The answer is parsed by pyoxigraph as it streams in and cut at the result limit by the
+same code as for the embedded store (:meth:`QueryResult.serialize_limited`), so formats and
+truncation behave the same; past the limit the rest of the answer is never read.
+
+What the build writes on the remote (docs/remote-store.md):
+
+- every named graph of the build, replaced one by one with ``PUT`` (atomic per graph);
+- the merge of all graphs, each statement once, in the server's default graph (or, with
+  ``SANTECYBER_STORE_DEFAULT_GRAPH``, in that named graph, which queries then name);
+- last, ``graph/reference/build``: the version and the size of every graph.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+import pyoxigraph as ox
+
+from santecyber import __version__
+from santecyber.config import StoreSettings
+from santecyber.namespaces import BASE, PREFIXES
+from santecyber.sparql import QueryResult, code_only, run_query
+
+BUILD_GRAPH = BASE + "graph/reference/build"
+IDENTIFIER = "http://purl.org/dc/terms/identifier"
+HAS_PART = "http://purl.org/dc/terms/hasPart"
+TRIPLES = "http://rdfs.org/ns/void#triples"
+RESULTS_ACCEPT = (
+    "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+    "text/tab-separated-values;q=0.8"
+)
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+_DECLARED = re.compile(r"PREFIX\s+([^\s:]*):", re.IGNORECASE)
+_FROM = re.compile(r"(?<![?$\w:])FROM(?![\w:-])", re.IGNORECASE)
+_GRAPH = re.compile(r"(?<![?$\w:])GRAPH(?![\w:-])", re.IGNORECASE)
+_CREDENTIALS_HELP = "check SANTECYBER_STORE_USER and SANTECYBER_STORE_PASSWORD"
+
+
+class StoreUnavailable(Exception):
+    """The remote store cannot answer now: down, too slow, refusing our credentials (503)."""
+
+
+class StoreRejected(Exception):
+    """The remote store refused a request the server let through, with its reason (400)."""
+
+
+class LoadMismatch(Exception):
+    """After loading, a graph on the remote does not hold the statements the build sent."""
+
+
+def redact(url: str) -> str:
+    """``url`` without user, password or query string, for messages and logs.
+
+    >>> redact("http://reader:s3cret@db.example:7878/query?key=abc")
+    'http://db.example:7878/query'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def with_prefixes(query: str) -> str:
+    """``query`` with the model's prefixes declared, except those it declares itself.
+
+    >>> with_prefixes("PREFIX sc: <x:> ASK { ?a a sc:Attack }").count("PREFIX sc:")
+    1
+    """
+    declared = {name.lower() for name in _DECLARED.findall(code_only(query))}
+    prologue = "".join(
+        f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items() if name not in declared
+    )
+    return prologue + query
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What ``graph/reference/build`` says: the version and the size of every graph."""
+
+    version: str
+    #: named graph → statements (the merge graph included when it is a named graph)
+    graphs: dict[str, int]
+    #: statements of the merged default graph
+    default_triples: int
+
+
+class _Body(io.RawIOBase):
+    """A streamed HTTP body as a file for pyoxigraph's parsers; transport errors are kept."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._chunks = response.iter_bytes()
+        self._pending = b""
+        self.error: Exception | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+            except httpx.HTTPError as error:
+                self.error = error
+                raise OSError("the answer of the SPARQL store was cut") from None
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class RemoteStore:
+    """A client of one SPARQL 1.1 server; thread-safe (one HTTP connection pool)."""
+
+    def __init__(self, settings: StoreSettings, timeout: float = 60.0) -> None:
+        self.settings = settings
+        self.where = redact(settings.query_url)
+        auth: httpx.Auth | None = None
+        if settings.user:
+            kind = httpx.DigestAuth if settings.auth == "digest" else httpx.BasicAuth
+            auth = kind(settings.user, settings.password)
+        self.client = httpx.Client(
+            auth=auth,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"User-Agent": f"santecyber/{__version__}"},
+        )
+        self._empty = ox.Store()
+        self._dataset: tuple[str, tuple[str, ...]] = ("", ())
+
+    def close(self) -> None:
+        self.client.close()
+
+    # HTTP
+
+    def _failure(self, response: httpx.Response, what: str) -> Exception:
+        status = response.status_code
+        if status in (401, 403, 407):
+            return StoreUnavailable(
+                f"the SPARQL store at {self.where} refused access (HTTP {status}): "
+                + _CREDENTIALS_HELP
+            )
+        if status >= 500 or status in (404, 408, 429):
+            return StoreUnavailable(f"the SPARQL store at {self.where} failed (HTTP {status})")
+        reason = " ".join(response.text.split())[:300]
+        return StoreRejected(f"the SPARQL store rejected {what} (HTTP {status}): {reason}")
+
+    def _unreachable(self, error: httpx.HTTPError) -> StoreUnavailable:
+        if isinstance(error, httpx.TimeoutException):
+            return StoreUnavailable(f"the SPARQL store at {self.where} did not answer in time")
+        return StoreUnavailable(
+            f"the SPARQL store at {self.where} is unreachable ({type(error).__name__})"
+        )
+
+    def _send(self, method: str, url: str, what: str, **options: object) -> httpx.Response:
+        try:
+            response = self.client.request(method, url, **options)  # type: ignore[arg-type]
+        except httpx.HTTPError as error:
+            raise self._unreachable(error) from None
+        if response.status_code >= 400:
+            raise self._failure(response, what)
+        return response
+
+    # queries
+
+    def parameters(
+        self,
+        query: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        version: str = "",
+        as_served: bool = True,
+    ) -> dict[str, str | list[str]]:
+        """The form of a SPARQL Protocol POST; in dataset mode, queries name the dataset."""
+        data: dict[str, str | list[str]] = {"query": with_prefixes(query)}
+        merge = self.settings.default_graph
+        code = code_only(query)
+        if as_served and merge and not _FROM.search(code):
+            default_graphs = default_graphs or (merge,)
+            if not named_graphs and _GRAPH.search(code):  # only GRAPH sees the named graphs
+                named_graphs = self.dataset_graphs(version)
+        if default_graphs:
+            data["default-graph-uri"] = list(default_graphs)
+        if named_graphs:
+            data["named-graph-uri"] = list(named_graphs)
+        return data
+
+    def form_of(
+        self,
+        query: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        allowed_services: Sequence[str] = (),
+    ) -> str:
+        """Refuse or reject ``query`` here, as the embedded store would; else its form.
+
+        The query is prepared on an empty in-memory store: the same parser, the same
+        QueryRefused / QuerySyntaxError (with line and column) as for the embedded store.
+        """
+        return run_query(self._empty, query, default_graphs, named_graphs, allowed_services).form
+
+    @contextmanager
+    def results(
+        self,
+        query: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        allowed_services: Sequence[str] = (),
+        version: str = "",
+        as_served: bool = True,
+    ) -> Iterator[QueryResult]:
+        """The answer as it streams in; read it inside the ``with`` block, e.g. with
+        ``result.serialize_limited(media_type, limit)``, which stops reading at the limit.
+        """
+        form = self.form_of(query, default_graphs, named_graphs, allowed_services)
+        data = self.parameters(query, default_graphs, named_graphs, version, as_served)
+        accept = GRAPH_ACCEPT if form == "graph" else RESULTS_ACCEPT
+        try:
+            with self.client.stream(
+                "POST", self.settings.query_url, data=data, headers={"Accept": accept}
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise self._failure(response, "the query")
+                body = _Body(response)
+                try:
+                    yield QueryResult(form, self._parse(response, body, form))
+                except (OSError, SyntaxError, ValueError) as error:
+                    if body.error is not None:
+                        raise self._unreachable(body.error) from None
+                    raise StoreRejected(
+                        f"the answer of the SPARQL store cannot be read: {error}"
+                    ) from None
+        except httpx.HTTPError as error:
+            raise self._unreachable(error) from None
+
+    def _parse(self, response: httpx.Response, body: _Body, form: str) -> object:
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if form == "graph":
+            rdf_format = ox.RdfFormat.from_media_type(media) if media else None
+            if rdf_format is None:
+                raise ValueError(f"a graph as {media or 'no media type'}")
+            return (quad.triple for quad in ox.parse(body, format=rdf_format))
+        results_format = ox.QueryResultsFormat.from_media_type(media) if media else None
+        if results_format is None:
+            raise ValueError(f"results as {media or 'no media type'}")
+        return ox.parse_query_results(body, results_format)
+
+    def query(self, query: str, as_served: bool = True) -> list | ox.QueryBoolean:
+        """A whole (small) answer, shaped like ``ox.Store.query``'s: rows, triples or a boolean."""
+        with self.results(query, version=self._dataset[0], as_served=as_served) as result:
+            if result.form == "boolean":
+                return result.value  # type: ignore[return-value]
+            return list(result.value)  # type: ignore[arg-type]
+
+    # the build on the store
+
+    def version(self) -> str:
+        """The version of the build on the store; '' before any ``santecyber build --store``."""
+        rows = self.query(
+            f"SELECT ?v WHERE {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{IDENTIFIER}> ?v }} }}",
+            as_served=False,
+        )
+        return rows[0]["v"].value if rows else ""  # type: ignore[index]
+
+    def build_info(self) -> BuildInfo | None:
+        """Everything ``graph/reference/build`` says; None before any build."""
+        rows = self.query(
+            f"SELECT ?s ?p ?o WHERE {{ GRAPH <{BUILD_GRAPH}> {{ ?s ?p ?o }} }}", as_served=False
+        )
+        version, default, parts, sizes = "", 0, set(), {}
+        for row in rows:  # type: ignore[union-attr]
+            s, p, o = row["s"].value, row["p"].value, row["o"]
+            if s == BUILD_GRAPH and p == IDENTIFIER:
+                version = o.value
+            elif s == BUILD_GRAPH and p == TRIPLES:
+                default = int(o.value)
+            elif s == BUILD_GRAPH and p == HAS_PART:
+                parts.add(o.value)
+            elif p == TRIPLES:
+                sizes[s] = int(o.value)
+        if not version:
+            return None
+        return BuildInfo(version, {g: sizes.get(g, 0) for g in parts}, default)
+
+    def dataset_graphs(self, version: str) -> tuple[str, ...]:
+        """Dataset mode: the named graphs of the build (cached per version)."""
+        if self._dataset[0] != version or not version:
+            info = self.build_info()
+            merge = self.settings.default_graph
+            graphs = tuple(sorted(g for g in (info.graphs if info else {}) if g != merge))
+            self._dataset = (info.version if info else "", graphs)
+        return self._dataset[1]
+
+    def graph_counts(self) -> tuple[dict[str, int], int]:
+        """Statements per named graph, and in the server's default graph."""
+        rows = self.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            as_served=False,
+        )
+        graphs = {row["g"].value: int(row["n"].value) for row in rows}  # type: ignore[union-attr]
+        if self.settings.default_graph:
+            return graphs, graphs.get(self.settings.default_graph, 0)
+        rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", as_served=False)
+        return graphs, int(rows[0]["n"].value)  # type: ignore[index]
+
+    # writing graphs (Graph Store Protocol)
+
+    def _graph_url(self, graph: str | None) -> str:
+        url = self.settings.graph_store_url
+        joiner = "&" if "?" in url else "?"
+        return url + joiner + ("default" if graph is None else "graph=" + quote(graph, safe=""))
+
+    def put_graph(self, graph: str | None, triples: Sequence[ox.Triple]) -> None:
+        """Replace one graph (None: the default graph) with ``triples``, atomically."""
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        # N-Triples is Turtle: every Graph Store Protocol server reads text/turtle
+        what = f"graph <{graph}>" if graph else "the default graph"
+        self._send(
+            "PUT",
+            self._graph_url(graph),
+            what,
+            content=body,
+            headers={"Content-Type": "text/turtle"},
+        )
+
+    def delete_graph(self, graph: str) -> None:
+        """Drop one named graph; a graph already gone is fine."""
+        try:
+            self.client.delete(self._graph_url(graph))
+        except httpx.HTTPError as error:
+            raise self._unreachable(error) from None
+
+
+def load_build(
+    store: RemoteStore,
+    nquads: bytes,
+    version: str,
+    parallel: int = 4,
+    report: Callable[[str], None] = lambda _: None,
+) -> BuildInfo:
+    """Load a build into the remote store graph by graph, check every count, then the version.
+
+    Raises StoreUnavailable (down), StoreRejected (a write refused) or LoadMismatch (a graph
+    holds other statements than those sent); the version graph is then left as it was, so
+    the server keeps announcing the previous build.
+    """
+    graphs: dict[str, set[ox.Triple]] = defaultdict(set)
+    merged: set[ox.Triple] = set()
+    for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        if isinstance(quad.graph_name, ox.NamedNode):
+            graphs[quad.graph_name.value].add(quad.triple)
+        merged.add(quad.triple)
+    previous = store.build_info()
+    merge_graph = store.settings.default_graph or None
+    report(f"loading {len(graphs)} graphs and the merged default graph into {store.where}")
+
+    def put(graph: str) -> None:
+        store.put_graph(graph, sorted(graphs[graph], key=str))
+
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(put, sorted(graphs)))
+    store.put_graph(merge_graph, list(merged))
+    for stale in sorted(set(previous.graphs if previous else ()) - set(graphs)):
+        if stale != merge_graph:
+            store.delete_graph(stale)
+    counts, default_count = store.graph_counts()
+    wrong = [
+        f"<{g}>: {counts.get(g, 0)} statements, {len(t)} sent"
+        for g, t in sorted(graphs.items())
+        if counts.get(g, 0) != len(t)
+    ]
+    if default_count != len(merged):
+        wrong.append(f"default graph: {default_count} statements, {len(merged)} sent")
+    if wrong:
+        raise LoadMismatch(f"{len(wrong)} graphs differ after loading: " + "; ".join(wrong[:5]))
+    sizes = {g: len(t) for g, t in graphs.items()}
+    if merge_graph:
+        sizes[merge_graph] = len(merged)
+    info = BuildInfo(version, sizes, len(merged))
+    store.put_graph(BUILD_GRAPH, build_triples(info))
+    report(f"loaded version {version}: {len(merged)} statements in the default graph")
+    return info
+
+
+def build_triples(info: BuildInfo) -> list[ox.Triple]:
+    """The metadata graph: version, default graph size, and each graph with its size."""
+    build = ox.NamedNode(BUILD_GRAPH)
+    count = ox.NamedNode(TRIPLES)
+    integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    triples = [
+        ox.Triple(build, ox.NamedNode(IDENTIFIER), ox.Literal(info.version)),
+        ox.Triple(build, count, ox.Literal(str(info.default_triples), datatype=integer)),
+    ]
+    for graph, size in sorted(info.graphs.items()):
+        node = ox.NamedNode(graph)
+        triples.append(ox.Triple(build, ox.NamedNode(HAS_PART), node))
+        triples.append(ox.Triple(node, count, ox.Literal(str(size), datatype=integer)))
+    return triples
+
+
+def build_into(
+    settings: StoreSettings,
+    data_dir: Path,
+    build_dir: Path,
+    validate: bool = True,
+    report: Callable[[str], None] = lambda _: None,
+) -> BuildInfo:
+    """``santecyber build --store``: compile, validate, load into the remote store, then write
+    the dumps and redirects table into ``build_dir`` (no local store).
+
+    Raises what :func:`santecyber.build.build` raises, and what :func:`load_build` raises.
+    """
+    from santecyber import dumps
+    from santecyber.build import ValidationFailed, compile_graph, validate_compiled
+    from santecyber.store import BuildDirectory
+
+    compiled = compile_graph(data_dir)
+    if validate:
+        outcome = validate_compiled(compiled)
+        if any(r.severity == "Violation" for r in outcome.results):
+            raise ValidationFailed(outcome, compiled)
+    store = RemoteStore(settings, timeout=600.0)
+    try:
+        info = load_build(store, compiled.nquads, compiled.version, report=report)
+    finally:
+        store.close()
+    target = BuildDirectory(build_dir)
+    if hasattr(dumps, "stage_dumps"):  # dumps written beside, then switched to
+        dumps.stage_dumps(target, compiled.nquads, data_dir, compiled.version).switch()
+    else:
+        dumps.write_dumps(target, compiled.nquads, data_dir)  # type: ignore[attr-defined]
+    return info
