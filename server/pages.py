@@ -8,6 +8,7 @@ is dumped with ``<``, ``>`` and ``&`` escaped so it cannot close its ``<script>`
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -862,6 +863,16 @@ async def attack_rows(service: QueryService, lang: str) -> list[TimelineRow]:
     return result
 
 
+def collation_key(text: str) -> str:
+    """Sort key that ignores case and accents (Île-de-France among the I's).
+
+    >>> sorted(["Île-de-France", "Bretagne", "Normandie"], key=collation_key)
+    ['Bretagne', 'Île-de-France', 'Normandie']
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 PALETTE = ["#1b5e8a", "#b4462b", "#2f7d32", "#7b3f99", "#a66300", "#00727a", "#8a1c4a", "#4a5a12"]
 
 
@@ -871,7 +882,10 @@ def chart(rows: list[TimelineRow], lang: str) -> dict[str, object]:
     if not attacks:
         return {"bars": [], "years": [], "legend": [], "width": 0, "height": 0, "ticks": []}
     unknown = UI[lang]["unknown_region"]
-    regions = sorted({(r.regions[0] if r.regions else unknown) for r in attacks})
+    regions = sorted(
+        {(r.regions[0] if r.regions else unknown) for r in attacks},
+        key=lambda region: (region == unknown, collation_key(region)),
+    )
     colours = {region: PALETTE[i % len(PALETTE)] for i, region in enumerate(regions)}
     first, last = int(min(r.year for r in attacks)), int(max(r.year for r in attacks))
     years = [str(y) for y in range(first, last + 1)]
@@ -946,7 +960,7 @@ async def render_listing(service: QueryService, lang: str, what: str, request: R
             for iri, labels in names.items()
             if iri.startswith(BASE)
         ),
-        key=lambda item: item["label"].casefold(),
+        key=lambda item: collation_key(item["label"]),
     )
     return environment.get_template("list.html").render(
         **common(lang, request),
@@ -984,7 +998,7 @@ async def list_rows(service: QueryService, kind: str, lang: str) -> list[dict[st
         }
         for iri, names in labels.items()
     ]
-    return sorted(items, key=lambda item: item["label"].casefold())
+    return sorted(items, key=lambda item: collation_key(item["label"]))
 
 
 async def render_index(
