@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="real records only")
     parser.add_argument("--quads", type=int, default=1_000_000, help="synthetic graph size")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--http", action="store_true", help="also the HTTP benchmark")
     args = parser.parse_args()
 
     real = BuildDirectory()
@@ -54,6 +55,10 @@ def main() -> None:
         stores[f"synthetic {args.quads:,}"] = ox.Store.read_only(str(path))
     queries.report(stores, args.runs)
     validation.report([synthetic] if synthetic is not None else [])
+    if args.http and synthetic is not None:  # 3 servers, ~30 min: python -m bench.http -h
+        from bench.http import report as http_report
+
+        http_report(synthetic)
 
 
 if __name__ == "__main__":
