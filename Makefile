@@ -41,7 +41,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 bench: build
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
 """`make bench`: every figure of the project, with the peer it is compared against.
 
-    python -m bench [--quick] [--quads N]
+    python -m bench [--quick] [--quads N] [--load [load test options]]
 
 --quick skips the synthetic graph (real records only). The synthetic graph is generated once
 into bench/out/ (deterministic: same seed, same bytes) and reused.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from bench import load, queries, validation
+from bench import load, load_test, queries, validation
 from bench.generate import generate
 from santecyber.paths import ROOT
 from santecyber.store import BuildDirectory
@@ -39,7 +39,10 @@ def main() -> None:
     parser.add_argument("--quads", type=int, default=1_000_000, help="synthetic graph size")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--http", action="store_true", help="also the HTTP benchmark")
-    args = parser.parse_args()
+    parser.add_argument("--load", action="store_true", help="also the 2-minute load test")
+    args, load_options = parser.parse_known_args()
+    if load_options and not args.load:
+        parser.error(f"unrecognized arguments: {' '.join(load_options)}")
 
     real = BuildDirectory()
     if real.current_version() is None:
@@ -59,6 +62,8 @@ def main() -> None:
         from bench.http import report as http_report
 
         http_report(synthetic)
+    if args.load:  # opt-in: 64 clients for 2 minutes (options: python -m bench.load_test -h)
+        load_test.main(load_options)
 
 
 if __name__ == "__main__":
