@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from santecyber.errors import InputError, Location, Problem
 
@@ -29,15 +30,29 @@ def read_yaml(path: Path) -> Any:
     yaml.Constructor = _DatesAsText
     yaml.allow_duplicate_keys = False
     try:
-        with path.open(encoding="utf-8") as stream:
-            return yaml.load(stream)
+        content = path.read_bytes()
+    except OSError as error:
+        raise InputError([Problem(Location.of(path), f"cannot read: {error}")]) from None
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:  # say where: the line and column of the first bad byte
+        before = content[: error.start]
+        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        message = f"not UTF-8: byte 0x{content[error.start]:02x} cannot be decoded"
+        raise InputError([Problem(Location.of(path, line, column), message)]) from None
+    try:
+        return yaml.load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = error.problem or error.context or "invalid YAML"
         raise InputError([Problem(Location.of(path, line, column), f"YAML: {reason}")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(Location.of(path), f"cannot read: {error}")]) from None
+    except ReaderError as error:  # a character YAML does not allow (NUL, other controls)
+        before = text[: error.position]
+        line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        message = f"YAML: the character U+{code:04X} is not allowed in YAML"
+        raise InputError([Problem(Location.of(path, line, column), message)]) from None
 
 
 def locate(path: Path, document: Any, loc: tuple[int | str, ...]) -> Location:

@@ -91,8 +91,9 @@ async def send_error(send: Send, status: int, message: str) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
     ]
+    if status == 413:  # the rest of the body was not read: the connection cannot be reused
+        headers.append((b"connection", b"close"))
     await send(
         {"type": "http.response.start", "status": status, "headers": with_security_headers(headers)}
     )

@@ -24,7 +24,7 @@ import pytest
 from conftest import LiveServer, start_server, stop_server
 
 from santecyber.build import build, compile_graph
-from santecyber.dumps import write_dumps
+from santecyber.dumps import stage_dumps
 from santecyber.paths import ROOT
 from santecyber.store import BuildDirectory
 
@@ -89,8 +89,8 @@ def publish_new_version(site: Site, label: str) -> str:
     relabel(site.data, label)
     compiled = compile_graph(site.data)
     site.directory.write_store(compiled.version, compiled.nquads)
-    site.directory.publish(compiled.version, compiled.nquads)
-    write_dumps(site.directory, compiled.nquads, site.data)
+    staged = stage_dumps(site.directory, compiled.nquads, site.data, compiled.version)
+    site.directory.publish(compiled.version, compiled.nquads, [staged])
     return compiled.version
 
 
