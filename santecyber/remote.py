@@ -260,7 +260,10 @@ class RemoteStore:
         results_format = ox.QueryResultsFormat.from_media_type(media) if media else None
         if results_format is None:
             raise ValueError(f"results as {media or 'no media type'}")
-        return ox.parse_query_results(body, results_format)
+        parsed = ox.parse_query_results(body, results_format)
+        if form == "boolean" and isinstance(parsed, ox.QuerySolutions):
+            return _as_boolean(parsed)
+        return parsed
 
     def query(self, query: str, as_served: bool = True) -> list | ox.QueryBoolean:
         """A whole (small) answer, shaped like ``ox.Store.query``'s: rows, triples or a boolean."""
@@ -346,6 +349,21 @@ class RemoteStore:
             self.client.delete(self._graph_url(graph))
         except httpx.HTTPError as error:
             raise self._unreachable(error) from None
+
+
+def _as_boolean(solutions: ox.QuerySolutions) -> ox.QueryBoolean:
+    """An ASK answered as one row holding 1 or 0 (Virtuoso's ``__ASK_RETVAL``), as a boolean.
+
+    >>> rows = b'{"head": {"vars": ["r"]}, "results": {"bindings": [{"r": {"type": "literal",'
+    >>> rows += b' "value": "1"}}]}}'
+    >>> bool(_as_boolean(ox.parse_query_results(rows, ox.QueryResultsFormat.JSON)))
+    True
+    """
+    row = next(iter(solutions), None)
+    value = row[0] if row is not None else None
+    truth = value is not None and value.value not in ("0", "false")
+    answer = b'{"head": {}, "boolean": %s}' % (b"true" if truth else b"false")
+    return ox.parse_query_results(answer, ox.QueryResultsFormat.JSON)  # type: ignore[return-value]
 
 
 def load_build(
