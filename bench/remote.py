@@ -33,7 +33,7 @@ from bench.__main__ import synthetic_dump
 from santecyber.config import StoreSettings
 from santecyber.named_queries import named_queries
 from santecyber.paths import ROOT
-from santecyber.remote import RemoteStore, load_build
+from santecyber.remote import RemoteStore, load_build, redact
 from santecyber.store import BuildDirectory
 
 OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
@@ -106,6 +106,7 @@ def latencies(url: str, runs: int) -> dict[str, tuple[float, int]]:
                     timings.append(elapsed)
             else:
                 figures[name] = (statistics.median(timings), rows)
+            print(f"  {name}: {figures[name][0]:.1f} ms ({figures[name][1]})", flush=True)
     return figures
 
 
@@ -115,6 +116,7 @@ def embedded(nquads: bytes, version: str, folder: Path, runs: int) -> tuple[floa
     directory.write_store(version, nquads)
     directory.publish(version, nquads)
     seconds = time.perf_counter() - start
+    print(f"embedded: written in {seconds:.1f} s", flush=True)
     with santecyber_serve(directory.root, {}, folder / "serve.log") as url:
         return seconds, latencies(url, runs)
 
@@ -129,6 +131,7 @@ def remote(
     finally:
         store.close()
     seconds = time.perf_counter() - start
+    print(f"{redact(settings.query_url)}: loaded in {seconds:.1f} s", flush=True)
     env = {
         "SANTECYBER_STORE": settings.query_url,
         "SANTECYBER_STORE_UPDATE": settings.update_url,
