@@ -129,6 +129,10 @@ class Cell:
     note: str = ""
 
     @property
+    def skipped(self) -> bool:
+        return self.note.startswith("skipped")
+
+    @property
     def completed(self) -> int:
         return len(self.latencies)
 
@@ -554,7 +558,9 @@ def print_cell(cell: Cell) -> None:
 
 
 def print_ratios(cells: list[Cell], ours: str, peer: str) -> None:
-    index = {(c.server, c.workload, c.mode, c.concurrency): c for c in cells}
+    """Requests/s of ``ours`` over ``peer``'s; skipped cells have none, '∞' means the peer
+    completed no request."""
+    index = {(c.server, c.workload, c.mode, c.concurrency): c for c in cells if not c.skipped}
     print(f"\n## Throughput ratio {ours} / {peer} (requests/s)")
     concurrencies = sorted({c.concurrency for c in cells})
     print(f"{'workload':<11} {'mode':<11}" + "".join(f"{'c=' + str(n):>10}" for n in concurrencies))
@@ -575,7 +581,7 @@ def print_ratios(cells: list[Cell], ours: str, peer: str) -> None:
 def print_targets(cells: list[Cell], rdflib_name: str) -> None:
     """The issue's targets at the highest concurrency, met or not."""
     top = max(c.concurrency for c in cells)
-    index = {(c.server, c.workload, c.mode, c.concurrency): c for c in cells}
+    index = {(c.server, c.workload, c.mode, c.concurrency): c for c in cells if not c.skipped}
 
     def ratio(kind: str, mode: str, peer: str) -> float | None:
         a, b = index.get(("santecyber", kind, mode, top)), index.get((peer, kind, mode, top))
@@ -593,6 +599,8 @@ def print_targets(cells: list[Cell], rdflib_name: str) -> None:
             if value is None:
                 continue
             verdict = "met" if value >= goal else "NOT met"
+            if value == float("inf"):
+                verdict += f" ({peer} completed no request)"
             print(
                 f"santecyber / {peer:<22} {kind:<11} {mode:<11} {value:>9.2f}x (≥{goal}x) {verdict}"
             )
