@@ -156,14 +156,22 @@ class RemoteStore:
                 f"the SPARQL store at {self.where} refused access (HTTP {status}): "
                 + _CREDENTIALS_HELP
             )
-        if status >= 500 or status in (404, 408, 429):
-            return StoreUnavailable(f"the SPARQL store at {self.where} failed (HTTP {status})")
         reason = " ".join(response.text.split())[:300]
+        if status >= 500 or status in (404, 408, 429):
+            return StoreUnavailable(
+                f"the SPARQL store at {self.where} failed (HTTP {status})"
+                + (f": {reason}" if reason else "")
+            )
         return StoreRejected(f"the SPARQL store rejected {what} (HTTP {status}): {reason}")
 
     def _unreachable(self, error: httpx.HTTPError) -> StoreUnavailable:
         if isinstance(error, httpx.TimeoutException):
             return StoreUnavailable(f"the SPARQL store at {self.where} did not answer in time")
+        if not isinstance(error, httpx.ConnectError):  # it took the request, then hung up
+            return StoreUnavailable(
+                f"the SPARQL store at {self.where} is unreachable or hung up without an answer "
+                f"({type(error).__name__})"
+            )
         return StoreUnavailable(
             f"the SPARQL store at {self.where} is unreachable ({type(error).__name__})"
         )
