@@ -33,10 +33,18 @@ from bench.__main__ import synthetic_dump
 from santecyber.config import StoreSettings
 from santecyber.named_queries import named_queries
 from santecyber.paths import ROOT
-from santecyber.remote import RemoteStore, load_build, redact
+from santecyber.remote import (
+    LoadMismatch,
+    RemoteStore,
+    StoreRejected,
+    StoreUnavailable,
+    load_build,
+    redact,
+)
 from santecyber.store import BuildDirectory
 
 OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+LOAD_ERRORS = (StoreUnavailable, StoreRejected, LoadMismatch)
 SERVE_ENV = {"SANTECYBER_CACHE_BYTES": "0", "SANTECYBER_QUERY_TIMEOUT": "300"}
 
 
@@ -223,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
                     results["virtuoso"] = remote(
                         settings, nquads, version, root / "virtuoso", options.runs
                     )
-            except (RuntimeError, subprocess.TimeoutExpired, OSError) as error:
+            except (RuntimeError, subprocess.TimeoutExpired, OSError, *LOAD_ERRORS) as error:
                 failures["virtuoso"] = str(error)
     names = list(results)
     print("\n## Load: seconds (embedded: write_store; remote: santecyber build --store loading)")
