@@ -53,7 +53,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             "Warning",
         ],
     )
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # Level 5: most of level 9's gain at a fraction of its cost on the event loop.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     app.include_router(sparql_router(service, config))
     app.include_router(linked_data_router(service, config))
     install_query_page(app)
