@@ -53,7 +53,9 @@ def test_failed_build_leaves_the_previous_store_and_dump(data_copy: Path, tmp_pa
     assert directory.dump.read_bytes() == dump
     store, served = directory.open_current()
     assert served == version
-    named = [q for q in store.quads_for_pattern(None, None, None) if q.graph_name != ox.DefaultGraph()]
+    named = [
+        q for q in store.quads_for_pattern(None, None, None) if q.graph_name != ox.DefaultGraph()
+    ]
     assert len(named) == dump.count(b"\n")
 
 

@@ -116,9 +116,7 @@ def test_fixture_breaks_exactly_its_shape(path: Path) -> None:
     shape, focus = expectation(path)
     assert shape in shapes(), f"{path.name}: no shape {local(shape)} in shapes/*.ttl"
     found = results(validate(path))
-    assert (severity(shape), shape, focus) in found, sorted(
-        (local(s), str(f)) for _, s, f in found
-    )
+    assert (severity(shape), shape, focus) in found, sorted((local(s), str(f)) for _, s, f in found)
     others = {
         (local(s), str(f))
         for level, s, f in found
@@ -139,4 +137,3 @@ def test_every_shape_is_named_labelled_and_explained() -> None:
         assert isinstance(shape, URIRef) and shape.startswith(str(SCS)), shape
         assert graph.value(shape, RDFS.label) is not None, f"{local(shape)} has no rdfs:label"
         assert graph.value(shape, SH.message) is not None, f"{local(shape)} has no sh:message"
-
