@@ -30,6 +30,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuildDirectory:
     return directory
 
 
+def run_cli(
+    *args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`santecyber ARGS…` as a user runs it: a subprocess, its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "santecyber.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

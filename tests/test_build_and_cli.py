@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import run_cli
 
 from santecyber.paths import ROOT
 from santecyber.store import BuildDirectory
@@ -16,14 +17,7 @@ from santecyber.store import BuildDirectory
 COMMANDS = ["build", "check", "validate", "query", "export", "serve"]
 
 
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "santecyber.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+cli = run_cli
 
 
 @pytest.mark.parametrize("command", COMMANDS)

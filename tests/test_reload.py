@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import LiveServer, start_server, stop_server
+from conftest import LiveServer, run_cli, start_server, stop_server
 
 from santecyber.build import build, compile_graph
 from santecyber.dumps import stage_dumps
@@ -254,13 +253,7 @@ def test_admin_route_is_off_without_a_token(built: BuildDirectory, tmp_path: Pat
 
 
 def cli(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "santecyber.cli", *arguments],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+    return run_cli(*arguments, env=env, timeout=300)
 
 
 def test_reload_command_builds_then_switches(site: Site):

@@ -23,7 +23,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import LiveServer, free_port, start_server, stop_server
+from conftest import LiveServer, free_port, run_cli, start_server, stop_server
 from rdflib.compare import isomorphic
 
 from santecyber.namespaces import BASE
@@ -90,13 +90,7 @@ def new_oxigraph(folder: Path, *flags: str) -> Oxigraph:
 
 
 def santecyber(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "santecyber.cli", *arguments],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
+    return run_cli(*arguments, env=env)
 
 
 def build_into(remote: Oxigraph, build_dir: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import run_cli
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -73,13 +73,7 @@ RECORD = "data/incidents/2023-06-chu-rennes.yaml"
 
 
 def validate(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "santecyber.cli", "validate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
+    return run_cli("validate", *args, cwd=cwd)
 
 
 def impact_lines() -> list[int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from conftest import free_port, run_cli
 
 from santecyber.build import as_rdflib, compile_graph
 from santecyber.paths import DATA_DIR, ROOT
@@ -74,13 +74,7 @@ scs:StrictPublisherNamed a sh:NodeShape ;
 
 
 def validate(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "santecyber.cli", "validate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
+    return run_cli("validate", *args, cwd=cwd)
 
 
 def no_traceback(run: subprocess.CompletedProcess[str]) -> None:
