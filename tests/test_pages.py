@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +13,7 @@ import browser
 import pyoxigraph as ox
 import pytest
 from conftest import LiveServer
+from html_tree import Node, parse_html
 
 from santecyber.namespaces import BASE
 from santecyber.store import BuildDirectory
@@ -23,76 +22,6 @@ SC = BASE + "ontology#"
 SCHEMA = "http://schema.org/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-EMPTY_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-
-
-# --- a small DOM ----------------------------------------------------------------------------
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def all(self, tag: str | None = None, **attrs: str) -> list[Node]:
-        found = []
-        for child in self.children:
-            if isinstance(child, Node):
-                if (tag is None or child.tag == tag) and all(
-                    attrs_match(child.attrs.get(k.rstrip("_"), ""), v) for k, v in attrs.items()
-                ):
-                    found.append(child)
-                found += child.all(tag, **attrs)
-        return found
-
-    def first(self, tag: str | None = None, **attrs: str) -> Node:
-        found = self.all(tag, **attrs)
-        assert found, f"no <{tag} {attrs}>"
-        return found[0]
-
-    def links(self) -> set[str]:
-        """Targets of the links, without their query (``?lang=``), with their fragment."""
-        found = set()
-        for a in self.all("a"):
-            url = urlsplit(a.attrs.get("href", ""))
-            found.add(url.path + (f"#{url.fragment}" if url.fragment else ""))
-        return found
-
-
-def attrs_match(value: str, wanted: str) -> bool:
-    return wanted in value.split() if wanted and " " not in wanted else value == wanted
-
-
-class DomBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in EMPTY_TAGS:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self.stack) - 1, 0, -1):
-            if self.stack[index].tag == tag:
-                del self.stack[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def dom(html: str) -> Node:
-    builder = DomBuilder()
-    builder.feed(html)
-    return builder.root
 
 
 def squash(text: str) -> str:
@@ -132,7 +61,7 @@ def path_of(iri: str) -> str:
 def page(client: object, iri: str, lang: str = "fr") -> Node:
     response = client.get(path_of(iri), headers={"Accept": "text/html"}, params={"lang": lang})  # type: ignore[attr-defined]
     assert response.status_code == 200, iri
-    return dom(response.text)
+    return parse_html(response.text)
 
 
 # --- languages ------------------------------------------------------------------------------
@@ -156,7 +85,7 @@ def test_pages_speak_french_and_english(live_server: LiveServer, store: ox.Store
             assert response.status_code == 200
             assert response.headers["content-language"] == lang
             assert "Accept-Language" in response.headers["vary"]
-            document = dom(response.text)
+            document = parse_html(response.text)
             assert document.first("html").attrs["lang"] == lang
             assert squash(document.first("h1").text()) == label(store, iri, lang)
             switch = [a for a in document.all("a") if a.attrs.get("hreflang")]
@@ -379,14 +308,14 @@ def test_every_other_page_embeds_json_ld_too(live_server: LiveServer) -> None:
     with live_server.client() as client:
         for path, schema_type in expected.items():
             response = client.get(path, headers={"Accept": "text/html"})
-            document = dom(response.text)
+            document = parse_html(response.text)
             scripts = document.all("script")
             assert len(scripts) == 1 and scripts[0].attrs["type"] == "application/ld+json"
             data = json.loads(scripts[0].text())
             assert data["@context"] == "https://schema.org" and data["@type"] == schema_type
             assert document.first("html").attrs["lang"] in ("fr", "en")
             assert document.first("h1").text().strip()
-        dataset = json.loads(dom(client.get("/id/").text).first("script").text())
+        dataset = json.loads(parse_html(client.get("/id/").text).first("script").text())
         assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
         downloads = [d["contentUrl"] for d in dataset["distribution"]]
         assert f"{live_server.url}/dumps/santecyber.nq.gz" in downloads
@@ -413,7 +342,7 @@ def test_index_has_a_timeline_and_a_chart_by_year_and_region(
     with live_server.client() as client:
         response = client.get("/id/", headers={"Accept-Language": "en"})
     assert response.status_code == 200
-    document = dom(response.text)
+    document = parse_html(response.text)
     links = document.links()
     for row in attacks:
         assert path_of(row["a"]) in links
@@ -440,7 +369,7 @@ def test_kind_lists_name_every_resource(live_server: LiveServer, store: ox.Store
             }
             response = client.get(f"/id/{kind}/")
             assert response.status_code == 200
-            assert expected and expected <= dom(response.text).links()
+            assert expected and expected <= parse_html(response.text).links()
         assert client.get("/id/no-such-kind/").status_code == 404
         schemes = {
             path_of(r["s"])
@@ -450,9 +379,9 @@ def test_kind_lists_name_every_resource(live_server: LiveServer, store: ox.Store
             )
         }
         assert len(schemes) >= 10
-        assert schemes <= dom(client.get("/vocab/").text).links()
+        assert schemes <= parse_html(client.get("/vocab/").text).links()
         graphs = {path_of(r["g"]) for r in rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")}
-        assert graphs and graphs <= dom(client.get("/graph/").text).links()
+        assert graphs and graphs <= parse_html(client.get("/graph/").text).links()
         assert client.get("/graph/", headers={"Accept": "text/turtle"}).status_code == 406
 
 
@@ -471,12 +400,12 @@ def test_pages_render_in_chromium(
     }
     for name, (iri, lang) in shots.items():
         url = f"{live_server.url}{path_of(iri)}.html?lang={lang}"
-        rendered = dom(browser.dump_dom(url))
+        rendered = parse_html(browser.dump_dom(url))
         assert squash(rendered.first("h1").text()) == label(store, iri, lang)
         assert rendered.first("html").attrs["lang"] == lang
         shot = browser.screenshot(url, artifacts / f"{name}.png")
         assert shot.stat().st_size > 10_000
-    index = dom(browser.dump_dom(f"{live_server.url}/id/?lang=en"))
+    index = parse_html(browser.dump_dom(f"{live_server.url}/id/?lang=en"))
     assert squash(index.first("h1").text()).startswith("santecyber")
     assert index.first("svg").all("rect")
     shot = browser.screenshot(

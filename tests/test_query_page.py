@@ -11,14 +11,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import browser  # tests/browser.py: installs chromium when missing
 import pyoxigraph as ox
 import pytest
+from html_tree import Node, parse_html
 
 from santecyber.named_queries import named_queries
 from santecyber.namespaces import BASE, sparql_prefixes
@@ -38,76 +37,11 @@ FALLBACK_QUERY = """PREFIX sc: <https://w3id.org/santecyber/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?attack ?label WHERE { ?attack a sc:Attack ; rdfs:label ?label } ORDER BY ?attack ?label
 """
-VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-
-
-# --- a small DOM, enough to read what the page rendered -------------------------------------
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def iter(self) -> list[Node]:
-        found = [self]
-        for child in self.children:
-            if isinstance(child, Node):
-                found += child.iter()
-        return found
-
-    def find_all(
-        self, tag: str | None = None, *, class_: str | None = None, **attrs: str
-    ) -> list[Node]:
-        return [
-            n
-            for n in self.iter()
-            if (tag is None or n.tag == tag)
-            and (class_ is None or class_ in n.attrs.get("class", "").split())
-            and all(n.attrs.get(k) == v for k, v in attrs.items())
-        ]
-
-    def by_id(self, ident: str) -> Node:
-        (node,) = self.find_all(id=ident)
-        return node
-
-
-class TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID_TAGS:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
 
 
 def editor_text(page: Node) -> str:
     """The editor's content: an HTML parser drops the newline that opens a textarea."""
     return page.by_id("query").text().removeprefix("\n")
-
-
-def parse_html(html: str) -> Node:
-    builder = TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
 
 
 # --- chromium ----------------------------------------------------------------------------
@@ -291,13 +225,13 @@ def expected_cell(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> tupl
 
 
 def rendered_cell(td: Node) -> tuple[str, str | None]:
-    links = td.find_all("a", class_="iri")
+    links = td.all("a", class_="iri")
     if links:
         return ("", links[0].attrs["href"])
-    values = td.find_all("span", class_="value")
+    values = td.all("span", class_="value")
     if values:
         return (values[0].text(), None)
-    return ("_:" if td.find_all("span", class_="bnode") else "", None)
+    return ("_:" if td.all("span", class_="bnode") else "", None)
 
 
 @pytest.fixture(scope="module")
@@ -314,12 +248,12 @@ def test_page_offers_prefixes_and_named_queries(live_server):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = parse_html(response.text)
-    assert page.find_all("html")[0].attrs["lang"] == "en"
+    assert page.all("html")[0].attrs["lang"] == "en"
     assert editor_text(page) == sparql_prefixes() + "\n"
-    assert page.find_all("label", **{"for": "query"})
+    assert page.all("label", **{"for": "query"})
     queries = named_queries()
     assert queries, "queries/ holds no named query"
-    options = page.by_id("examples").find_all("option")
+    options = page.by_id("examples").all("option")
     assert [o.attrs["value"] for o in options[1:]] == list(queries)
     data = json.loads(page.by_id("page-data").text())
     for (name, query), option, example in zip(
@@ -330,7 +264,7 @@ def test_page_offers_prefixes_and_named_queries(live_server):
         assert example["question"] == query.header.get("question", "")
     # the site links in the header lead somewhere
     with live_server.client() as client:
-        for link in page.find_all("header")[0].find_all("a"):
+        for link in page.all("header")[0].all("a"):
             assert client.get(link.attrs["href"]).status_code == 200, link.attrs["href"]
     # every asset is ours: no other site is asked for anything
     for node in page.iter():
@@ -343,13 +277,13 @@ def test_page_speaks_french_or_english(live_server):
     with live_server.client() as client:
         french = parse_html(client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).text)
         english = parse_html(client.get("/", headers={"Accept-Language": "en-GB, fr;q=0.5"}).text)
-    assert french.find_all("html")[0].attrs["lang"] == "fr"
-    assert english.find_all("html")[0].attrs["lang"] == "en"
+    assert french.all("html")[0].attrs["lang"] == "fr"
+    assert english.all("html")[0].attrs["lang"] == "en"
     assert french.by_id("run").text() == "Exécuter"
     assert english.by_id("run").text() == "Run"
     for name, query in named_queries().items():
         title_fr = query.header.get("title-fr") or query.header.get("title", name)
-        assert title_fr in [o.text() for o in french.by_id("examples").find_all("option")]
+        assert title_fr in [o.text() for o in french.by_id("examples").all("option")]
 
 
 def test_query_parameter_prefills_the_editor(live_server):
@@ -393,9 +327,9 @@ def test_browser_runs_shared_query_and_shows_the_store_answer(live_server, store
     page = rendered_dom(url)
     assert page.by_id("error").attrs.get("hidden") is not None, page.by_id("error").text()
     table = page.by_id("results-table")
-    assert [th.attrs["data-var"] for th in table.find_all("th")] == variables
-    rows = table.find_all("tbody")[0].find_all("tr")
-    shown = sorted(tuple(rendered_cell(td) for td in tr.find_all("td")) for tr in rows)
+    assert [th.attrs["data-var"] for th in table.all("th")] == variables
+    rows = table.all("tbody")[0].all("tr")
+    shown = sorted(tuple(rendered_cell(td) for td in tr.all("td")) for tr in rows)
     assert shown == expected
     local = sorted({href for row in shown for _, href in row if href and href.startswith("/id/")})
     assert local
@@ -412,7 +346,7 @@ def test_browser_runs_shared_query_and_shows_the_store_answer(live_server, store
         assert page.by_id("question").text() == named[0].header["question"]
 
     # each download link answers in its format with the same rows
-    links = page.by_id("downloads").find_all("a")
+    links = page.by_id("downloads").all("a")
     assert [a.text() for a in links] == ["JSON", "XML", "CSV", "TSV"]
     media_types = [
         "application/sparql-results+json",
@@ -448,7 +382,7 @@ def test_browser_shows_syntax_errors_with_their_position(live_server, store, art
     assert error.attrs.get("hidden") is None
     assert "400" in error.text() and "SPARQL" in error.text()
     assert f"ligne {line}, colonne {column}" in error.text()
-    assert not page.find_all(id="results-table")
+    assert not page.all(id="results-table")
     screenshot(url, artifacts / "query-page-error.png", height=800)
 
 
@@ -473,15 +407,15 @@ def test_browser_shows_construct_results_as_triples(live_server, store):
 
     page = rendered_dom(f"{live_server.url}/?{urlencode({'query': query})}")
     table = page.by_id("results-table")
-    assert [th.attrs["data-var"] for th in table.find_all("th")] == [
+    assert [th.attrs["data-var"] for th in table.all("th")] == [
         "subject",
         "predicate",
         "object",
     ]
-    rows = table.find_all("tbody")[0].find_all("tr")
-    assert sorted(tuple(rendered_cell(td) for td in tr.find_all("td")) for tr in rows) == expected
-    assert all(lang.text() == "@fr" for lang in table.find_all("span", class_="lang"))
-    formats = [a.text() for a in page.by_id("downloads").find_all("a")]
+    rows = table.all("tbody")[0].all("tr")
+    assert sorted(tuple(rendered_cell(td) for td in tr.all("td")) for tr in rows) == expected
+    assert all(lang.text() == "@fr" for lang in table.all("span", class_="lang"))
+    formats = [a.text() for a in page.by_id("downloads").all("a")]
     assert formats == ["Turtle", "N-Triples", "JSON-LD", "RDF/XML"]
 
 
