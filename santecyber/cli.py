@@ -94,6 +94,11 @@ class FailOn(StrEnum):
     info = "info"
 
 
+class EngineChoice(StrEnum):
+    fast = "fast"
+    pyshacl = "pyshacl"
+
+
 @app.command("validate")
 def validate_command(
     inputs: Annotated[
@@ -123,6 +128,14 @@ def validate_command(
             help="A changed record file (repeatable): validate only the nodes it mints.",
         ),
     ] = None,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="fast: santecyber's SHACL engine on pyoxigraph (pySHACL runs instead when the "
+            "shapes use SHACL it does not evaluate); pyshacl: the reference engine.",
+        ),
+    ] = EngineChoice.fast,
 ) -> None:
     """Validate the records (or RDF files, or a SPARQL endpoint) against the SHACL shapes.
 
@@ -131,11 +144,13 @@ def validate_command(
     from santecyber.validation import run_validation
 
     try:
-        outcome = run_validation(inputs or [], data, shapes or [], changed or [])
+        outcome = run_validation(inputs or [], data, shapes or [], changed or [], engine.value)
     except InputError as error:
         raise fail(str(error)) from None
     except ValidationError as error:
         raise fail(f"could not validate: {error}") from None
+    if outcome.note:
+        typer.echo(f"note: {outcome.note}", err=True)
     text = RENDERERS[report_format.value](outcome, fail_on.value)
     if output is None:
         sys.stdout.write(text)

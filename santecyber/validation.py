@@ -6,11 +6,12 @@ pySHACL gets rdflib's in-memory graphs: over an oxrdflib-backed graph it returns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+import pyoxigraph as ox
 import pyshacl
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
@@ -21,6 +22,14 @@ from santecyber.errors import InputError, Location, Problem
 from santecyber.loaders.ontology import ontology_files
 from santecyber.namespaces import PREFIXES, SH
 from santecyber.paths import SHAPES_DIR
+from santecyber.shacl import (
+    BOUND_NODES,
+    Engine,
+    ShapesGraph,
+    Unsupported,
+    report_graph,
+    to_oxigraph,
+)
 
 SCS = Namespace("https://w3id.org/santecyber/shapes#")
 REPORT_PREFIXES: dict[str, str] = {**PREFIXES, "scs": str(SCS), "sh": str(SH)}
@@ -93,6 +102,8 @@ class ValidationOutcome:
     results: list[ShapeResult]
     report: Graph
     shapes: list[ShapeInfo] = field(default_factory=list)
+    engine: str = "fast"  # fast (santecyber.shacl) or pyshacl
+    note: str = ""  # why pySHACL ran when the fast engine was asked for
 
     def at_or_above(self, severity: str) -> list[ShapeResult]:
         """The results as serious as ``severity`` or more."""
@@ -166,26 +177,40 @@ def validate_graph(
     shapes: Graph | None = None,
     ontology: Graph | None = None,
     focus_nodes: Iterable[str] | None = None,
+    engine: str = "fast",
 ) -> ValidationOutcome:
     """Validate ``data`` (a graph, or a dataset taken as the union of its graphs).
 
     ``shapes`` and ``ontology`` default to the project's shapes/ and ontology/. With
-    ``focus_nodes``, only those nodes are validated (pySHACL's ``focus_nodes``).
+    ``focus_nodes``, only the results on those nodes (of the shapes that target them). The
+    ``fast`` engine (santecyber.shacl) runs when it supports every term the shapes use; else,
+    and with ``engine="pyshacl"``, pySHACL, the reference.
     """
     shapes = shapes if shapes is not None else parse_files(shape_files())
     ontology = ontology if ontology is not None else parse_files(ontology_files())
+    quads = data.quads((None, None, None, None)) if isinstance(data, Dataset) else data
+    statements = [statement[:3] for statement in quads]
+    if engine == "fast":
+        try:
+            compiled = ShapesGraph(shapes)
+        except Unsupported as why:
+            engine, note = "pyshacl", f"pySHACL ran instead of the fast engine: {why}"
+        else:
+            store = ox.Store()
+            store.extend(_oxigraph_quads([*statements, *ontology]))
+            return validate_store(store, shapes, focus_nodes, compiled)
+    else:
+        note = ""
     # pySHACL copies only RDFS/OWL axioms from ont_graph, not the SKOS concepts the shapes
     # check references against: validate the data together with the ontology, as served.
     union = Graph()
-    quads = data.quads((None, None, None, None)) if isinstance(data, Dataset) else data
-    for statement in quads:
-        union.add(statement[:3])
-    for triple in ontology:
-        union.add(triple)
-    focus = sorted(set(focus_nodes)) if focus_nodes is not None else None
+    for statement in [*statements, *ontology]:
+        union.add(statement)
+    focus = set(focus_nodes) if focus_nodes is not None else None
     if focus is not None and not focus:
-        report = bind_prefixes(Graph())
-        return ValidationOutcome(True, [], report, named_shapes(shapes))
+        return _outcome(True, bind_prefixes(Graph()), shapes, "pyshacl", note)
+    # pySHACL's own focus_nodes option also skips the nested shapes' checks on values that
+    # are not focus nodes: validate everything and keep the results on the focus nodes.
     conforms, report, _ = pyshacl.validate(
         union,
         shacl_graph=shapes,
@@ -193,8 +218,41 @@ def validate_graph(
         inference="none",
         advanced=True,
         allow_warnings=True,
-        focus_nodes=focus,
     )
+    outcome = _outcome(bool(conforms), report, shapes, "pyshacl", note)
+    if focus is None:
+        return outcome
+    results = [r for r in outcome.results if r.focus_node in focus]
+    conforms = not any(r.severity == "Violation" for r in results)
+    return replace(outcome, results=results, conforms=conforms)
+
+
+def validate_store(
+    store: ox.Store,
+    shapes: Graph,
+    focus_nodes: Iterable[str] | None = None,
+    compiled: ShapesGraph | None = None,
+    bound_nodes: int = BOUND_NODES,
+) -> ValidationOutcome:
+    """Validate the default graph of a pyoxigraph store with the fast engine (Unsupported if
+    the shapes use SHACL it does not evaluate; ``bound_nodes``: see santecyber.shacl)."""
+    compiled = compiled or ShapesGraph(shapes)
+    focus = {URIRef(node) for node in focus_nodes} if focus_nodes is not None else None
+    results = Engine(store, compiled, bound_nodes).validate(focus)
+    report = report_graph(results, shapes)
+    conforms = not any(r.shape.severity == SH.Violation for r in results)
+    return _outcome(conforms, report, shapes, "fast", "")
+
+
+def _oxigraph_quads(triples: Iterable[tuple[Node, Node, Node]]) -> Iterator[ox.Quad]:
+    for subject, predicate, value in triples:
+        yield ox.Quad(to_oxigraph(subject), to_oxigraph(predicate), to_oxigraph(value))  # type: ignore[arg-type]
+
+
+def _outcome(
+    conforms: bool, report: Graph, shapes: Graph, engine: str, note: str
+) -> ValidationOutcome:
+    """The results of a SHACL validation report graph, in plain values."""
     bind_prefixes(report)
     results = []
     for result in report.objects(None, SH.result):  # top-level results, not nested details
@@ -217,7 +275,12 @@ def validate_graph(
         )
     results.sort(key=lambda r: (r.focus, r.path or "", r.constraint, r.value or "", r.shape))
     return ValidationOutcome(
-        conforms=bool(conforms), results=results, report=report, shapes=named_shapes(shapes)
+        conforms=conforms,
+        results=results,
+        report=report,
+        shapes=named_shapes(shapes),
+        engine=engine,
+        note=note,
     )
 
 
@@ -282,7 +345,7 @@ def neighbourhood(data: Graph, focus: Iterable[str]) -> Graph:
 
 
 class ValidationError(Exception):
-    """pySHACL could not run the shapes (e.g. a malformed shape)."""
+    """The shapes could not be run (e.g. a malformed shape or SPARQL constraint)."""
 
 
 @cache
@@ -309,10 +372,10 @@ def minted_by(origins: dict[str, Location], records: Iterable[Path]) -> set[str]
     return set().union(*nodes.values())
 
 
-def _pyshacl(run: Callable[[], ValidationOutcome]) -> ValidationOutcome:
+def _checked(run: Callable[[], ValidationOutcome]) -> ValidationOutcome:
     try:
         return run()
-    except (ReportableRuntimeError, ValueError, TypeError) as error:
+    except (ReportableRuntimeError, ValueError, TypeError, SyntaxError) as error:
         raise ValidationError(str(error).strip()) from None
 
 
@@ -321,6 +384,7 @@ def run_validation(
     data_dir: Path,
     shapes_files: list[Path],
     changed: list[Path],
+    engine: str = "fast",
 ) -> ValidationOutcome:
     """What ``santecyber validate`` runs: located results for records, RDF files or endpoints.
 
@@ -351,7 +415,7 @@ def run_validation(
             files.append(path)
         ontology = parse_files(ontology_files())
         data = as_graph(statements)
-        outcome = _pyshacl(lambda: validate_graph(data, shapes, ontology))
+        outcome = _checked(lambda: validate_graph(data, shapes, ontology, engine=engine))
         where_url = Location(sorted(urls)[0]) if len(urls) == 1 and not files else None
         return outcome.located(
             first_of(FileLocator(files), ontology_locator(), lambda _: where_url)
@@ -364,6 +428,7 @@ def run_validation(
             if not path.is_file():
                 raise InputError([Problem(Location.of(path), "no such record file")])
         focus = minted_by(compiled.origins, changed)
-        graph = neighbourhood(graph, focus)
-    outcome = _pyshacl(lambda: validate_graph(graph, shapes, compiled.ontology, focus))
+        if engine == "pyshacl":  # the fast engine binds its queries to the focus nodes instead
+            graph = neighbourhood(graph, focus)
+    outcome = _checked(lambda: validate_graph(graph, shapes, compiled.ontology, focus, engine))
     return outcome.located(first_of(origins_locator(compiled.origins), ontology_locator()))
