@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import run_cli
 from rdflib import Graph
-from test_validate import strict_shapes  # noqa: F401 (a fixture)
+from test_validate import STRICT_SHAPES
 
 from santecyber.build import as_rdflib, compile_graph
 from santecyber.rdf_inputs import as_graph
@@ -47,6 +47,14 @@ def comparable(result: ShapeResult) -> tuple[object, ...]:
     shape = result.shape if not result.shape.startswith("_:") else "(blank)"
     path, constraint = result.path or "", result.constraint
     return (result.severity, result.focus_node, path, value, result.message, constraint, shape)
+
+
+@pytest.fixture(scope="module")
+def strict_shapes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/test_validate.py's strict shapes: many results on the project's records."""
+    path = tmp_path_factory.mktemp("shapes") / "strict.ttl"
+    path.write_text(STRICT_SHAPES, encoding="utf-8")
+    return path
 
 
 @cache
@@ -132,7 +140,7 @@ def test_shapes_it_cannot_evaluate_go_to_pyshacl(tmp_path: Path) -> None:
 
 def test_both_engines_report_the_same_through_the_cli(strict_shapes: Path) -> None:
     runs = {
-        engine: run_cli("validate", "--shapes", str(strict_shapes), "--engine", engine, "-f", "json")
+        engine: run_cli("validate", "--shapes", strict_shapes, "--engine", engine, "-f", "json")
         for engine in ("fast", "pyshacl")
     }
     assert {run.returncode for run in runs.values()} == {1}
