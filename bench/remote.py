@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     nquads = dump.read_bytes()
     version = hashlib.sha256(nquads).hexdigest()[:16]
     lines = nquads.count(b"\n")
-    print(f"# {dump.name}: {lines} quads")
+    print(f"# {dump.name}: {lines} quads; load average {os.getloadavg()}", flush=True)
     results: dict[str, tuple[float, dict]] = {}
     failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as temporary:
@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{query:<34}" + "".join(f"{cell:>22}" for cell in cells))
     for name, why in failures.items():
         print(f"\n{name}: not measured: {why}")
+    print(f"\nload average at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ What the build writes on the remote (docs/remote-store.md):
 
 - every named graph of the build, replaced one by one with ``PUT`` (atomic per graph);
 - the merge of all graphs, each statement once, in the server's default graph (or, with
-  ``SANTECYBER_STORE_DEFAULT_GRAPH``, in that named graph, which queries then name);
+  ``SANTECYBER_STORE_DEFAULT_GRAPH``, in a named graph per version, which queries then name
+  as their default graph and hide from ``GRAPH ?g``);
 - last, ``graph/reference/build``: the version and the size of every graph.
 """
 
@@ -47,6 +48,11 @@ GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=
 _DECLARED = re.compile(r"PREFIX\s+([^\s:]*):", re.IGNORECASE)
 _FROM = re.compile(r"(?<![?$\w:])FROM(?![\w:-])", re.IGNORECASE)
 _GRAPH = re.compile(r"(?<![?$\w:])GRAPH(?![\w:-])", re.IGNORECASE)
+_GRAPH_VARIABLE = re.compile(r"(?<![?$\w:])GRAPH\s*([?$][^\s{]+)\s*\{", re.IGNORECASE)
+#: statements per request when a merge graph is written in parts (dataset mode): Virtuoso
+#: takes 100,000 per request, while one request of the whole merge risks `SR172: Transaction
+#: deadlocked` (docs/remote-store.md)
+MERGE_PART = 100_000
 _CREDENTIALS_HELP = "check SANTECYBER_STORE_USER and SANTECYBER_STORE_PASSWORD"
 
 
@@ -87,6 +93,34 @@ def with_prefixes(query: str) -> str:
         f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items() if name not in declared
     )
     return prologue + query
+
+
+def hide_graphs(query: str, hidden: Sequence[str]) -> str:
+    """``query`` with every ``GRAPH ?var { … }`` wrapped so that ``?var`` is none of ``hidden``.
+
+    ``{ GRAPH ?g { P } FILTER(?g NOT IN (…)) }`` has the answers of ``GRAPH ?g { P }`` minus
+    those graphs, wherever the pattern stands (OPTIONAL, UNION, EXISTS, subqueries).
+
+    >>> hide_graphs('SELECT * { GRAPH ?g { ?s ?p "}" } }', ["x:m"])
+    'SELECT * { { GRAPH ?g { ?s ?p "}" } FILTER(?g NOT IN (<x:m>)) } }'
+    """
+    if not hidden:
+        return query
+    code = code_only(query)
+    excluded = ", ".join(f"<{iri}>" for iri in hidden)
+    edits: list[tuple[int, int, str]] = []
+    for match in _GRAPH_VARIABLE.finditer(code):
+        depth, end = 0, match.end() - 1
+        for end in range(match.end() - 1, len(code)):
+            depth += {"{": 1, "}": -1}.get(code[end], 0)
+            if depth == 0:
+                break
+        edits.append((match.start(), 1, "{ "))
+        edits.append((end + 1, 0, f" FILTER({match.group(1)} NOT IN ({excluded})) }}"))
+    # from the end, so that offsets hold; at one offset a closing goes before an opening
+    for offset, _, text in sorted(edits, reverse=True):
+        query = query[:offset] + text + query[offset:]
+    return query
 
 
 @dataclass(frozen=True)
@@ -142,7 +176,9 @@ class RemoteStore:
             headers={"User-Agent": f"santecyber/{__version__}"},
         )
         self._empty = ox.Store()
-        self._dataset: tuple[str, tuple[str, ...]] = ("", ())
+        #: the last version read on the store, and the graphs hidden from GRAPH ?g in it
+        self._version = ""
+        self._hidden: tuple[str, tuple[str, ...]] = ("", ())
 
     def close(self) -> None:
         self.client.close()
@@ -195,19 +231,35 @@ class RemoteStore:
         version: str = "",
         as_served: bool = True,
     ) -> dict[str, str | list[str]]:
-        """The form of a SPARQL Protocol POST; in dataset mode, queries name the dataset."""
-        data: dict[str, str | list[str]] = {"query": with_prefixes(query)}
-        merge = self.settings.default_graph
+        """The form of a SPARQL Protocol POST.
+
+        In dataset mode, a query that names no dataset gets the merge graph of ``version`` as
+        its default graph, and its ``GRAPH ?g`` patterns skip the graphs that are not part of
+        the build (the merge graphs, the version graph, the server's own graphs).
+        """
         code = code_only(query)
-        if as_served and merge and not _FROM.search(code):
-            default_graphs = default_graphs or (merge,)
-            if not named_graphs and _GRAPH.search(code):  # only GRAPH sees the named graphs
-                named_graphs = self.dataset_graphs(version)
+        if as_served and self.settings.default_graph and not _FROM.search(code):
+            default_graphs = default_graphs or (self.merge_graph(version),)
+            if not named_graphs and _GRAPH.search(code):
+                query = hide_graphs(query, self.hidden_graphs(version))
+        data: dict[str, str | list[str]] = {"query": with_prefixes(query)}
         if default_graphs:
             data["default-graph-uri"] = list(default_graphs)
         if named_graphs:
             data["named-graph-uri"] = list(named_graphs)
         return data
+
+    def merge_graph(self, version: str) -> str:
+        """Dataset mode: the named graph holding the merge of build ``version``.
+
+        One per version, so a new build writes its merge beside the one in service, in as
+        many requests as needed, and readers switch with the version graph.
+        """
+        return f"{self.settings.default_graph}:{version}"
+
+    def is_merge_graph(self, graph: str) -> bool:
+        merge = self.settings.default_graph
+        return bool(merge) and (graph == merge or graph.startswith(merge + ":"))
 
     def form_of(
         self,
@@ -275,7 +327,10 @@ class RemoteStore:
 
     def query(self, query: str, as_served: bool = True) -> list | ox.QueryBoolean:
         """A whole (small) answer, shaped like ``ox.Store.query``'s: rows, triples or a boolean."""
-        with self.results(query, version=self._dataset[0], as_served=as_served) as result:
+        # dataset mode: the merge graph to query is that of the version last read
+        in_dataset = as_served and self.settings.default_graph
+        version = (self._version or self.version()) if in_dataset else ""
+        with self.results(query, version=version, as_served=as_served) as result:
             if result.form == "boolean":
                 return result.value  # type: ignore[return-value]
             return list(result.value)  # type: ignore[arg-type]
@@ -288,7 +343,8 @@ class RemoteStore:
             f"SELECT ?v WHERE {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{IDENTIFIER}> ?v }} }}",
             as_served=False,
         )
-        return rows[0]["v"].value if rows else ""  # type: ignore[index]
+        self._version = rows[0]["v"].value if rows else ""  # type: ignore[index]
+        return self._version
 
     def build_info(self) -> BuildInfo | None:
         """Everything ``graph/reference/build`` says; None before any build."""
@@ -310,24 +366,27 @@ class RemoteStore:
             return None
         return BuildInfo(version, {g: sizes.get(g, 0) for g in parts}, default)
 
-    def dataset_graphs(self, version: str) -> tuple[str, ...]:
-        """Dataset mode: the named graphs of the build (cached per version)."""
-        if self._dataset[0] != version or not version:
+    def hidden_graphs(self, version: str) -> tuple[str, ...]:
+        """Dataset mode: the graphs on the store that ``GRAPH ?g`` must not see in ``version``
+        (every graph that is not one of its sources; read once per version)."""
+        if self._hidden[0] != version or not version:
             info = self.build_info()
-            merge = self.settings.default_graph
-            graphs = tuple(sorted(g for g in (info.graphs if info else {}) if g != merge))
-            self._dataset = (info.version if info else "", graphs)
-        return self._dataset[1]
+            parts = set(info.graphs if info else ()) - {self.merge_graph(version)}
+            rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", as_served=False)
+            graphs = {row["g"].value for row in rows}  # type: ignore[union-attr]
+            self._hidden = (version, tuple(sorted(graphs - parts)))
+        return self._hidden[1]
 
     def graph_counts(self) -> tuple[dict[str, int], int]:
-        """Statements per named graph, and in the server's default graph."""
+        """Statements per named graph on the store, and in the server's default graph (0 in
+        dataset mode, where the merge is a named graph)."""
         rows = self.query(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
             as_served=False,
         )
         graphs = {row["g"].value: int(row["n"].value) for row in rows}  # type: ignore[union-attr]
         if self.settings.default_graph:
-            return graphs, graphs.get(self.settings.default_graph, 0)
+            return graphs, 0
         rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", as_served=False)
         return graphs, int(rows[0]["n"].value)  # type: ignore[index]
 
@@ -338,18 +397,26 @@ class RemoteStore:
         joiner = "&" if "?" in url else "?"
         return url + joiner + ("default" if graph is None else "graph=" + quote(graph, safe=""))
 
-    def put_graph(self, graph: str | None, triples: Sequence[ox.Triple]) -> None:
-        """Replace one graph (None: the default graph) with ``triples``, atomically."""
+    def put_graph(self, graph: str | None, triples: Sequence[ox.Triple], add: bool = False) -> None:
+        """Replace one graph (None: the default graph) with ``triples``, atomically; with
+        ``add``, add them to it instead (POST)."""
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
         # N-Triples is Turtle: every Graph Store Protocol server reads text/turtle
         what = f"graph <{graph}>" if graph else "the default graph"
         self._send(
-            "PUT",
+            "POST" if add else "PUT",
             self._graph_url(graph),
             what,
             content=body,
             headers={"Content-Type": "text/turtle"},
         )
+
+    def put_graph_in_parts(
+        self, graph: str, triples: Sequence[ox.Triple], part: int = MERGE_PART
+    ) -> None:
+        """Replace a graph nobody reads yet with ``triples``, ``part`` statements per request."""
+        for start in range(0, max(len(triples), 1), part):
+            self.put_graph(graph, triples[start : start + part], add=start > 0)
 
     def delete_graph(self, graph: str) -> None:
         """Drop one named graph; a graph already gone is fine."""
@@ -380,6 +447,7 @@ def load_build(
     version: str,
     parallel: int = 4,
     report: Callable[[str], None] = lambda _: None,
+    part: int = MERGE_PART,
 ) -> BuildInfo:
     """Load a build into the remote store graph by graph, check every count, then the version.
 
@@ -394,7 +462,10 @@ def load_build(
             graphs[quad.graph_name.value].add(quad.triple)
         merged.add(quad.triple)
     previous = store.build_info()
-    merge_graph = store.settings.default_graph or None
+    dataset_mode = bool(store.settings.default_graph)
+    merge_graph = store.merge_graph(version) if dataset_mode else None
+    # the merge in service stays until readers have moved to this build
+    kept_merge = store.merge_graph(previous.version) if previous and dataset_mode else None
     report(f"loading {len(graphs)} graphs and the merged default graph into {store.where}")
 
     def put(graph: str) -> None:
@@ -402,11 +473,16 @@ def load_build(
 
     with ThreadPoolExecutor(parallel) as pool:
         list(pool.map(put, sorted(graphs)))
-    store.put_graph(merge_graph, list(merged))
+    if merge_graph is None:
+        store.put_graph(None, list(merged))  # one PUT: the default graph is read meanwhile
+    elif merge_graph != kept_merge:  # the same version in service already has its merge
+        store.put_graph_in_parts(merge_graph, list(merged), part)
     for stale in sorted(set(previous.graphs if previous else ()) - set(graphs)):
-        if stale != merge_graph:
+        if not store.is_merge_graph(stale):
             store.delete_graph(stale)
     counts, default_count = store.graph_counts()
+    if merge_graph is not None:
+        default_count = counts.get(merge_graph, 0)
     wrong = [
         f"<{g}>: {counts.get(g, 0)} statements, {len(t)} sent"
         for g, t in sorted(graphs.items())
@@ -421,6 +497,9 @@ def load_build(
         sizes[merge_graph] = len(merged)
     info = BuildInfo(version, sizes, len(merged))
     store.put_graph(BUILD_GRAPH, build_triples(info))
+    for old in sorted(g for g in counts if store.is_merge_graph(g)):
+        if old not in (merge_graph, kept_merge):  # merges of builds before the previous one
+            store.delete_graph(old)
     report(f"loaded version {version}: {len(merged)} statements in the default graph")
     return info
 
