@@ -81,15 +81,16 @@ def build(
         outcome = validate_compiled(compiled)
         if any(r.severity == "Violation" for r in outcome.results):
             raise ValidationFailed(outcome, compiled)
-    target.write_store(compiled.version, compiled.nquads)
-    try:
-        staged = stage_dumps(target, compiled.nquads, data_dir, compiled.version)
+    with target.building():
+        target.write_store(compiled.version, compiled.nquads)
         try:
-            target.publish(compiled.version, compiled.nquads, [staged])
+            staged = stage_dumps(target, compiled.nquads, data_dir, compiled.version)
+            try:
+                target.publish(compiled.version, compiled.nquads, [staged])
+            except BaseException:
+                staged.discard()
+                raise
         except BaseException:
-            staged.discard()
+            target.discard_store(compiled.version)
             raise
-    except BaseException:
-        target.discard_store(compiled.version)
-        raise
     return compiled

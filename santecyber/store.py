@@ -8,13 +8,19 @@ Layout of the build directory::
 
 A build writes everything that needs space first, then switches by renames only, CURRENT last
 (``publish``): a build that fails or is killed before that leaves what was served untouched.
+
+A build holds ``.build.lock`` (``building``) while it writes; whoever takes it next removes
+what a killed build left (``.staging-*`` stores, ``.*.tmp`` files), since no build is writing
+them any more. ``stores/`` keeps the store in service and the one in service before it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +29,10 @@ import pyoxigraph as ox
 
 from santecyber.paths import BUILD_DIR
 
-KEEP_PREVIOUS = 1  # stores kept besides the current one, so a reader still on it can finish
+LOCK = ".build.lock"
+#: what a build writes beside what is served before renaming it: left behind only by a
+#: build that was killed (any other failure removes its own)
+ABANDONED = (".staging-*", ".*.tmp", ".*.link")
 
 
 class Staged(Protocol):
@@ -69,6 +78,29 @@ class BuildDirectory:
             raise FileNotFoundError(f"no built store in {self.root}: run `santecyber build`")
         return ox.Store.read_only(str(self.stores / version)), version
 
+    @contextmanager
+    def building(self) -> Iterator[None]:
+        """Hold the build lock of this directory (waiting for a build in progress), after
+        removing what killed builds left. The lock goes with its process, even on SIGKILL."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / LOCK).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.remove_abandoned()
+            yield
+
+    def remove_abandoned(self) -> list[Path]:
+        """Remove the staging stores and temporary files of builds that were killed; only
+        with the lock held, when no build is writing them. Returns what was removed."""
+        found = [
+            p for folder in (self.root, self.stores) for g in ABANDONED for p in folder.glob(g)
+        ]
+        for path in found:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return found
+
     def write_store(self, version: str, nquads: bytes) -> Path:
         """Write a new store for ``version`` beside the others; nothing in service changes."""
         staging = self.stores / f".staging-{version}-{os.getpid()}"
@@ -97,6 +129,7 @@ class BuildDirectory:
         temporary files; ``staged`` before the call); a failure there removes them and changes
         nothing. Then only renames: the dump, each staged switch, the pointer last.
         """
+        in_service = self.current_version()
         dump = _write_temporary(self.dump, nquads)
         try:
             pointer = _write_temporary(self.pointer, (version + "\n").encode())
@@ -107,7 +140,7 @@ class BuildDirectory:
         for part in staged:
             part.switch()
         os.replace(pointer, self.pointer)
-        self._prune(keep={version})
+        self._prune(keep={version, in_service or version})
 
     def discard_store(self, version: str) -> None:
         """Remove the store of a build that was not published."""
@@ -115,15 +148,19 @@ class BuildDirectory:
             shutil.rmtree(self.stores / version, ignore_errors=True)
 
     def _prune(self, keep: set[str]) -> None:
-        stores = sorted(
-            (p for p in self.stores.iterdir() if not p.name.startswith(".")),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        kept = [p for p in stores if p.name in keep]
-        others = [p for p in stores if p.name not in keep]
-        for old in others[KEEP_PREVIOUS:] if kept else []:
-            shutil.rmtree(old, ignore_errors=True)
+        """Remove every store but ``keep``: the new one and the one served until now.
+
+        A server plans each query on the version CURRENT names when it arrives, so a query
+        still running after this switch is on the store served until now, which stays. Older
+        stores (and stores of builds killed before they published) are no longer planned on;
+        a worker that still has one open keeps reading its files after they are removed
+        (RocksDB keeps them open, Linux frees them on close).
+        """
+        if not self.stores.is_dir():
+            return
+        for old in self.stores.iterdir():
+            if not old.name.startswith(".") and old.name not in keep:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def merged_default_graph(nquads: bytes) -> Iterator[ox.Quad]:

@@ -312,3 +312,78 @@ def test_old_store_is_kept_and_answers(site: Site):
         assert list(ox.Store.read_only(str(path)).query(LABEL_QUERY))
     with httpx.Client(base_url=site.server.url, timeout=60) as client:
         assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+# what killed builds leave behind
+
+
+def kill_when(process: subprocess.Popen[str], reached, seconds: float = 300) -> bool:
+    """SIGKILL ``process`` as soon as ``reached()`` is true; False if it ended before."""
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        if reached():
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=60)
+            return True
+        time.sleep(0.002)
+    process.communicate(timeout=60)
+    return False
+
+
+def leftovers(directory: BuildDirectory) -> list[str]:
+    """Staging stores and temporaries, anywhere a build writes them."""
+    root = directory.root
+    found = [*directory.stores.glob(".staging-*"), *root.glob(".*.tmp"), *root.glob(".*.link")]
+    return sorted(str(p.relative_to(root)) for p in found)
+
+
+def store_names(directory: BuildDirectory) -> set[str]:
+    return {p.name for p in directory.stores.iterdir() if not p.name.startswith(".")}
+
+
+def test_next_build_removes_what_killed_builds_left(tmp_path: Path, data_copy: Path):
+    """Builds killed while writing their store (and one killed after it, before publishing)
+    leave staging folders and stores nobody serves; the next build removes them and keeps the
+    store in service and the previous one, while the server answers throughout."""
+    directory = BuildDirectory(tmp_path / "build")
+    build(data_copy, directory, validate=False)
+    first = directory.current_version()
+    relabel(data_copy, "Dax, second build")
+    build(data_copy, directory, validate=False)
+    second = directory.current_version()
+    server = start_server(directory.root, tmp_path / "server.log")
+    try:
+        served = ask_server(server)
+        assert served.label == "Dax, second build"
+        for attempt in range(2):  # killed while RocksDB writes the staging store
+            relabel(data_copy, f"Dax, killed while staging {attempt}")
+            process = santecyber(
+                "build", "--data", data_copy, "--build-dir", directory.root, "--skip-validation"
+            )
+            own = f".staging-*-{process.pid}"
+            assert kill_when(process, lambda own=own: any(directory.stores.glob(own)))
+            # only the staging of the build just killed: the one killed before was removed by
+            # this build as it started
+            staging = [p.name for p in directory.stores.glob(".staging-*")]
+            assert len(staging) == 1 and staging[0].endswith(f"-{process.pid}"), staging
+        # killed after its store was renamed into stores/, before CURRENT names it
+        relabel(data_copy, "Dax, killed before publishing")
+        process = santecyber(
+            "build", "--data", data_copy, "--build-dir", directory.root, "--skip-validation"
+        )
+        assert kill_when(process, lambda: len(store_names(directory)) > 2)
+        assert not any(directory.stores.glob(".staging-*"))
+        assert len(store_names(directory)) == 3 and {first, second} < store_names(directory)
+        assert directory.current_version() == second
+        assert ask_server(server) == served  # nothing the server reads was touched
+
+        relabel(data_copy, "Dax, built after the kills")
+        done = run_build(Site(tmp_path, data_copy, directory, server), "--skip-validation")
+        assert done.returncode == 0, done.stderr
+        assert leftovers(directory) == []
+        third = directory.current_version()
+        assert store_names(directory) == {second, third}  # in service, and the one before
+        assert ask_server(server).label == "Dax, built after the kills"
+        assert list(ox.Store.read_only(str(directory.stores / second)).query(LABEL_QUERY))
+    finally:
+        stop_server(server)
