@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,11 @@ _GRAPH_VARIABLE = re.compile(r"(?<![?$\w:])GRAPH\s*([?$][^\s{]+)\s*\{", re.IGNOR
 #: takes 100,000 per request, while one request of the whole merge risks `SR172: Transaction
 #: deadlocked` (docs/remote-store.md)
 MERGE_PART = 100_000
+#: a write the server rolled back as the victim of a deadlock between concurrent writes
+#: (Virtuoso: `SR172: Transaction deadlocked`, SQLSTATE 40001) is sent again, this many times
+#: at most: every write of the build (PUT, POST of a set of statements, DELETE) is idempotent
+WRITE_ATTEMPTS = 6
+_DEADLOCKED = re.compile(r"\bSR172\b|\b40001\b")
 _CREDENTIALS_HELP = "check SANTECYBER_STORE_USER and SANTECYBER_STORE_PASSWORD"
 
 
@@ -176,9 +182,10 @@ class RemoteStore:
             headers={"User-Agent": f"santecyber/{__version__}"},
         )
         self._empty = ox.Store()
-        #: the last version read on the store, and the graphs hidden from GRAPH ?g in it
+        #: the last version read on the store; dataset mode: a version, its sources and the
+        #: graphs hidden from GRAPH ?g in it (see ``dataset``)
         self._version = ""
-        self._hidden: tuple[str, tuple[str, ...]] = ("", ())
+        self._dataset: tuple[str, tuple[str, ...], tuple[str, ...] | None] = ("", (), None)
 
     def close(self) -> None:
         self.client.close()
@@ -212,12 +219,19 @@ class RemoteStore:
             f"the SPARQL store at {self.where} is unreachable ({type(error).__name__})"
         )
 
-    def _send(self, method: str, url: str, what: str, **options: object) -> httpx.Response:
-        try:
-            response = self.client.request(method, url, **options)  # type: ignore[arg-type]
-        except httpx.HTTPError as error:
-            raise self._unreachable(error) from None
-        if response.status_code >= 400:
+    def _send(
+        self, method: str, url: str, what: str, missing_ok: bool = False, **options: object
+    ) -> httpx.Response:
+        """One write, sent again after a deadlock; ``missing_ok``: a 404 is fine."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                response = self.client.request(method, url, **options)  # type: ignore[arg-type]
+            except httpx.HTTPError as error:
+                raise self._unreachable(error) from None
+            if response.status_code < 500 or not _DEADLOCKED.search(response.text):
+                break
+            time.sleep(0.25 * 2**attempt)
+        if response.status_code >= 400 and not (missing_ok and response.status_code == 404):
             raise self._failure(response, what)
         return response
 
@@ -234,14 +248,18 @@ class RemoteStore:
         """The form of a SPARQL Protocol POST.
 
         In dataset mode, a query that names no dataset gets the merge graph of ``version`` as
-        its default graph, and its ``GRAPH ?g`` patterns skip the graphs that are not part of
-        the build (the merge graphs, the version graph, the server's own graphs).
+        its default graph, and its ``GRAPH ?g`` patterns see the sources of the build only
+        (not the merge graphs, the version graph, the server's own graphs): see ``dataset``.
         """
         code = code_only(query)
         if as_served and self.settings.default_graph and not _FROM.search(code):
             default_graphs = default_graphs or (self.merge_graph(version),)
             if not named_graphs and _GRAPH.search(code):
-                query = hide_graphs(query, self.hidden_graphs(version))
+                sources, hidden = self.dataset(version)
+                if hidden is None:
+                    named_graphs = sources
+                else:
+                    query = hide_graphs(query, hidden)
         data: dict[str, str | list[str]] = {"query": with_prefixes(query)}
         if default_graphs:
             data["default-graph-uri"] = list(default_graphs)
@@ -366,16 +384,29 @@ class RemoteStore:
             return None
         return BuildInfo(version, {g: sizes.get(g, 0) for g in parts}, default)
 
-    def hidden_graphs(self, version: str) -> tuple[str, ...]:
-        """Dataset mode: the graphs on the store that ``GRAPH ?g`` must not see in ``version``
-        (every graph that is not one of its sources; read once per version)."""
-        if self._hidden[0] != version or not version:
+    def dataset(self, version: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+        """Dataset mode: the source graphs of ``version``, and the graphs ``GRAPH ?g`` must not
+        see, read once per version.
+
+        With a default graph named, servers that follow the SPARQL Protocol open no named
+        graph unless they are named too: the sources are then sent as ``named-graph-uri``
+        (hidden: None). Virtuoso opens every graph whatever the default graph is, and hangs
+        up on a few thousand ``named-graph-uri``; there, the hidden graphs (every graph on the
+        store that is not a source: the merges, the version graph, its own graphs) are
+        filtered out of ``GRAPH ?g`` in the query text instead.
+        """
+        if self._dataset[0] != version or not version:
             info = self.build_info()
-            parts = set(info.graphs if info else ()) - {self.merge_graph(version)}
-            rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", as_served=False)
-            graphs = {row["g"].value for row in rows}  # type: ignore[union-attr]
-            self._hidden = (version, tuple(sorted(graphs - parts)))
-        return self._hidden[1]
+            merge = self.merge_graph(version)
+            sources = tuple(sorted(set(info.graphs if info else ()) - {merge}))
+            probe = "ASK { GRAPH ?g { ?s ?p ?o } }"
+            with self.results(probe, default_graphs=(merge,), as_served=False) as result:
+                every_graph_open = bool(result.value)
+            hidden = None
+            if every_graph_open:  # DISTINCT ?g times out on Virtuoso where GROUP BY does not
+                hidden = tuple(sorted(set(self.graph_counts()[0]) - set(sources)))
+            self._dataset = (version, sources, hidden)
+        return self._dataset[1], self._dataset[2]
 
     def graph_counts(self) -> tuple[dict[str, int], int]:
         """Statements per named graph on the store, and in the server's default graph (0 in
@@ -420,10 +451,7 @@ class RemoteStore:
 
     def delete_graph(self, graph: str) -> None:
         """Drop one named graph; a graph already gone is fine."""
-        try:
-            self.client.delete(self._graph_url(graph))
-        except httpx.HTTPError as error:
-            raise self._unreachable(error) from None
+        self._send("DELETE", self._graph_url(graph), f"dropping <{graph}>", missing_ok=True)
 
 
 def _as_boolean(solutions: ox.QuerySolutions) -> ox.QueryBoolean:
