@@ -6,6 +6,7 @@
 #   sudo deploy/virtuoso.sh [DIR] [HTTP_PORT] [SQL_PORT]
 #
 # DIR (default: a new folder under /tmp) holds the database, its log and virtuoso.pid.
+# Exit 2: not installed and not root (or the port is taken); 3: apt-get failed to install it.
 # Stop it with: kill "$(cat DIR/virtuoso.pid)". The DBA account is dba/dba, as on any fresh
 # Virtuoso database: fine on loopback for a trial, change it before anything else.
 set -euo pipefail
@@ -19,7 +20,12 @@ if ! command -v virtuoso-t >/dev/null; then
         echo "virtuoso-opensource is not installed: run this script as root to install it" >&2
         exit 2
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends virtuoso-opensource
+    install() { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends virtuoso-opensource; }
+    # a fresh machine may have no package lists yet: update them once, then try again
+    if ! install && ! { apt-get update && install; }; then
+        echo "apt-get could not install virtuoso-opensource (see above)" >&2
+        exit 3
+    fi
     # the package may start its own server on the default ports: stop it, ours runs below
     service virtuoso-opensource-7 stop >/dev/null 2>&1 || true
 fi

@@ -560,8 +560,8 @@ def build_into(
 
     Raises what :func:`santecyber.build.build` raises, and what :func:`load_build` raises.
     """
-    from santecyber import dumps
     from santecyber.build import ValidationFailed, compile_graph, validate_compiled
+    from santecyber.dumps import stage_dumps
     from santecyber.store import BuildDirectory
 
     compiled = compile_graph(data_dir)
@@ -569,14 +569,12 @@ def build_into(
         outcome = validate_compiled(compiled)
         if any(r.severity == "Violation" for r in outcome.results):
             raise ValidationFailed(outcome, compiled)
-    store = RemoteStore(settings, timeout=600.0)
-    try:
-        info = load_build(store, compiled.nquads, compiled.version, report=report)
-    finally:
-        store.close()
     target = BuildDirectory(build_dir)
-    if hasattr(dumps, "stage_dumps"):  # dumps written beside, then switched to
-        dumps.stage_dumps(target, compiled.nquads, data_dir, compiled.version).switch()
-    else:
-        dumps.write_dumps(target, compiled.nquads, data_dir)  # type: ignore[attr-defined]
+    store = RemoteStore(settings, timeout=600.0)
+    with target.building():  # one build at a time from this build directory
+        try:
+            info = load_build(store, compiled.nquads, compiled.version, report=report)
+        finally:
+            store.close()
+        stage_dumps(target, compiled.nquads, data_dir, compiled.version).switch()
     return info
