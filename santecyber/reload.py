@@ -3,8 +3,8 @@
 The query service already follows CURRENT: every request reads it (``QueryService.refresh``)
 and plans its query against one version, which the worker opens read-only; the previous store
 is kept on disk (``BuildDirectory.publish``), so a query in flight finishes on the data it
-started on while new requests see the new build. A reload only makes that switch happen now rather than
-on the next request, and says which version is served:
+started on while new requests see the new build. A reload only makes that switch happen now
+rather than on the next request, and says which version is served:
 
 - ``POST /admin/reload`` with ``Authorization: Bearer $SANTECYBER_ADMIN_TOKEN`` (the route
   answers 404 when the server was started without that variable);
