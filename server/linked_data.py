@@ -29,6 +29,7 @@ from santecyber.server.describe import (
     describe_graph,
 )
 from santecyber.server.negotiation import accepted_media_types
+from santecyber.server.pagination import BadPage, Paging, pages_link_header, requested_page
 from santecyber.server.query_service import QueryService, QueryUnavailable
 
 #: extension → media type, in the order alternates are listed
@@ -244,6 +245,15 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         body = description.serialize(media_type, context_url(request))
         return Response(body, media_type=media_type, headers=headers)
 
+    def paged_html(request: Request, rendered: tuple[str, Paging], lang: str) -> Response:
+        html, paging = rendered
+        headers = {
+            "Vary": "Accept, Accept-Language",
+            "Content-Language": lang,
+            "Link": pages_link_header(request, paging),
+        }
+        return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+
     @unavailable_as_503
     async def index_or_list(request: Request, kind: str | None) -> Response:
         try:  # index pages are for people: HTML only
@@ -251,18 +261,19 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         except NotAcceptable:
             return not_acceptable(["text/html"])
         lang = negotiate_language(request)
-        html = await pages.render_index(service, lang, kind, request)
-        if html is None:
+        try:
+            rendered = await pages.render_index(
+                service, lang, kind, request, requested_page(request)
+            )
+        except BadPage as error:
+            return bad_request(error)
+        if rendered is None:
             return Response(
                 pages.render_not_found(BASE + f"id/{kind}/", lang),
                 status_code=404,
                 media_type="text/html",
             )
-        return Response(
-            html,
-            media_type="text/html; charset=utf-8",
-            headers={"Vary": "Accept-Language", "Content-Language": lang},
-        )
+        return paged_html(request, rendered, lang)
 
     @router.api_route("/id/", methods=["GET", "HEAD"])
     @router.api_route("/id", methods=["GET", "HEAD"])
@@ -290,12 +301,13 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         except NotAcceptable:
             return not_acceptable(["text/html"])
         lang = negotiate_language(request)
-        html = await pages.render_listing(service, lang, what, request)
-        return Response(
-            html,
-            media_type="text/html; charset=utf-8",
-            headers={"Vary": "Accept, Accept-Language", "Content-Language": lang},
-        )
+        try:
+            rendered = await pages.render_listing(
+                service, lang, what, request, requested_page(request)
+            )
+        except BadPage as error:
+            return bad_request(error)
+        return paged_html(request, rendered, lang)
 
     @router.api_route("/vocab/{rest:path}", methods=["GET", "HEAD"])
     async def vocabulary(request: Request, rest: str) -> Response:
@@ -386,6 +398,10 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         return FileResponse(path, media_type=media_type, headers=headers)
 
     return router
+
+
+def bad_request(error: BadPage) -> Response:
+    return PlainTextResponse(f"400 Bad Request: {error}\n", status_code=400)
 
 
 def _void_links() -> str:

@@ -7,11 +7,14 @@ is dumped with ``<``, ``>`` and ``&`` escaped so it cannot close its ``<script>`
 
 from __future__ import annotations
 
+import itertools
 import json
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -33,6 +36,7 @@ from santecyber.server.describe import (
     select,
     void_quads,
 )
+from santecyber.server.pagination import Paging, links, paginate
 from santecyber.server.query_service import QueryService
 
 LANGUAGES = ("fr", "en")
@@ -42,6 +46,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 DCTERMS = "http://purl.org/dc/terms/"
 TEMPLATES = Path(__file__).parent / "templates"
+Item = TypeVar("Item")
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -113,6 +118,10 @@ UI: dict[str, dict[str, str]] = {
         "yes": "oui",
         "no": "non",
         "chart_title": "Nombre d'attaques par année, par région",
+        "pages": "Pages",
+        "page_of": "Page {number} sur {count} — {first} à {last} sur {total}",
+        "previous": "← Page précédente",
+        "next": "Page suivante →",
         "footer": "Données sous licence CC BY 4.0. Chaque fait renvoie à la source qui l'énonce.",
     },
     "en": {
@@ -158,6 +167,10 @@ UI: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "chart_title": "Number of attacks per year, by region",
+        "pages": "Pages",
+        "page_of": "Page {number} of {count} — {first} to {last} of {total}",
+        "previous": "← Previous page",
+        "next": "Next page →",
         "footer": "Data under the CC BY 4.0 licence. Every fact links to the source stating it.",
     },
 }
@@ -856,7 +869,7 @@ async def attack_rows(service: QueryService, lang: str) -> list[TimelineRow]:
                 aggregate=iri in aggregates,
             )
         )
-    result.sort(key=lambda r: (r.date, r.label))
+    result.sort(key=lambda r: (r.date, r.label, r.iri))  # total: pages stay stable
     if len(_rows_cache) > 16:
         _rows_cache.clear()
     _rows_cache[key] = result
@@ -876,6 +889,18 @@ def collation_key(text: str) -> str:
 PALETTE = ["#1b5e8a", "#b4462b", "#2f7d32", "#7b3f99", "#a66300", "#00727a", "#8a1c4a", "#4a5a12"]
 
 
+def tick_step(most: int) -> int:
+    """1, 2, 5, 10, 20, 50…: the smallest that puts at most 8 ticks on an axis up to ``most``.
+
+    >>> [tick_step(n) for n in (3, 8, 9, 40, 1975)]
+    [1, 1, 2, 5, 500]
+    """
+    step, factors = 1, itertools.cycle((2, 2.5, 2))
+    while most / step > 8:
+        step = round(step * next(factors))
+    return step
+
+
 def chart(rows: list[TimelineRow], lang: str) -> dict[str, object]:
     """Geometry of the inline SVG bar chart: attacks per year, stacked by region."""
     attacks = [r for r in rows if not r.aggregate and r.year]
@@ -893,7 +918,8 @@ def chart(rows: list[TimelineRow], lang: str) -> dict[str, object]:
     for row in attacks:
         counts[(row.year, row.regions[0] if row.regions else unknown)] += 1
     most = max(sum(counts[(y, g)] for g in regions) for y in years)
-    unit, bar, gap, left, top = 40, 48, 24, 40, 16
+    # 40 px per attack up to 8, then a fixed 320 px: the chart stays one screen high
+    unit, bar, gap, left, top = min(40, 320 / most), 48, 24, 40, 16
     height = top + most * unit
     bars, labels = [], []
     for index, year in enumerate(years):
@@ -914,7 +940,8 @@ def chart(rows: list[TimelineRow], lang: str) -> dict[str, object]:
                     }
                 )
         labels.append({"x": x + bar / 2, "y": height + 18, "text": year})
-    ticks = [{"y": top + most * unit - n * unit, "text": str(n)} for n in range(0, most + 1)]
+    step = tick_step(most)
+    ticks = [{"y": top + most * unit - n * unit, "text": str(n)} for n in range(0, most + 1, step)]
     return {
         "bars": bars,
         "years": labels,
@@ -932,8 +959,53 @@ def pick(names: dict[str, str], lang: str, fallback: str) -> str:
     )
 
 
-async def render_listing(service: QueryService, lang: str, what: str, request: Request) -> str:
-    """/vocab/ (the concept schemes) or /graph/ (the named graphs, each with its source)."""
+def paged_page(
+    request: Request,
+    lang: str,
+    heading: str,
+    items: Sequence[Item],
+    page: int,
+    timeline: bool = False,
+) -> tuple[str, Paging]:
+    """Page ``page`` of a listing (items in their total order) rendered with its links;
+    ``timeline``: the items are TimelineRows, shown as a table of dates."""
+    shown, paging = paginate(items, page)
+    html = environment.get_template("list.html").render(
+        **common(lang, request),
+        heading=heading,
+        timeline=timeline,
+        shown=shown,
+        paging=paging,
+        page_links=links(request, paging),
+        jsonld=web_page(heading, "CollectionPage"),
+    )
+    return html, paging
+
+
+def ordered_items(names: dict[str, dict[str, str]], lang: str) -> list[dict[str, str]]:
+    """One link per IRI, by label ignoring case and accents, then by IRI (a total order)."""
+    items = [
+        {"iri": iri, "href": href_of(iri)[0], "label": pick(labels, lang, local_name(iri))}
+        for iri, labels in names.items()
+    ]
+    return sorted(items, key=lambda item: (collation_key(item["label"]), item["iri"]))
+
+
+def labels_by_iri(rows: list[dict[str, ox.Term]]) -> dict[str, dict[str, str]]:
+    """IRI → language → label, from rows of ?s and an optional ?label."""
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        iri = row["s"].value
+        names.setdefault(iri, {})
+        if "label" in row:
+            names[iri][getattr(row["label"], "language", "") or ""] = row["label"].value
+    return names
+
+
+async def render_listing(
+    service: QueryService, lang: str, what: str, request: Request, page: int
+) -> tuple[str, Paging]:
+    """/vocab/ (the concept schemes) or /graph/ (the named graphs), one page of them."""
     if what == "vocab":
         rows = await select(
             service,
@@ -948,27 +1020,8 @@ async def render_listing(service: QueryService, lang: str, what: str, request: R
   GRAPH ?s {{ }} OPTIONAL {{ GRAPH ?s {{ ?s <{RDFS_LABEL}> ?label }} }} }}""",
         )
         heading = UI[lang]["graph"] + "s"
-    names: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in rows:
-        iri = row["s"].value  # type: ignore[union-attr]
-        names.setdefault(iri, {})
-        if "label" in row:
-            names[iri][getattr(row["label"], "language", "") or ""] = row["label"].value  # type: ignore[union-attr]
-    items = sorted(
-        (
-            {"href": href_of(iri)[0], "label": pick(labels, lang, iri[len(BASE) :])}
-            for iri, labels in names.items()
-            if iri.startswith(BASE)
-        ),
-        key=lambda item: collation_key(item["label"]),
-    )
-    return environment.get_template("list.html").render(
-        **common(lang, request),
-        heading=heading,
-        items=items,
-        rows=[],
-        jsonld=web_page(heading, "CollectionPage"),
-    )
+    names = {iri: n for iri, n in labels_by_iri(rows).items() if iri.startswith(BASE)}
+    return paged_page(request, lang, heading, ordered_items(names, lang), page)
 
 
 async def list_rows(service: QueryService, kind: str, lang: str) -> list[dict[str, str]]:
@@ -982,56 +1035,40 @@ async def list_rows(service: QueryService, kind: str, lang: str) -> list[dict[st
   OPTIONAL {{ ?s <{RDFS_LABEL}> ?label }}
 }}""",
     )
-    labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in rows:
-        iri = row["s"].value  # type: ignore[union-attr]
-        if "label" in row:
-            labels[iri][getattr(row["label"], "language", "") or ""] = row["label"].value  # type: ignore[union-attr]
-        else:
-            labels.setdefault(iri, {})
-    items = [
-        {
-            "href": href_of(iri)[0],
-            "label": names.get(lang)
-            or names.get("en")
-            or next(iter(names.values()), local_name(iri)),
-        }
-        for iri, names in labels.items()
-    ]
-    return sorted(items, key=lambda item: collation_key(item["label"]))
+    return ordered_items(labels_by_iri(rows), lang)
 
 
 async def render_index(
-    service: QueryService, lang: str, kind: str | None, request: Request
-) -> str | None:
-    """/id/ (timeline, chart, kinds) or /id/{kind}/ (every resource of a kind)."""
+    service: QueryService, lang: str, kind: str | None, request: Request, page: int
+) -> tuple[str, Paging] | None:
+    """/id/ (timeline, chart, kinds) or /id/{kind}/ (every resource of a kind), one page of
+    the timeline or of the resources; None for an unknown kind."""
     if kind is not None:
         if kind not in KINDS:
             return None
-        items = await list_rows(service, kind, lang)
+        heading = KINDS[kind][1 + LANGUAGES.index(lang)]
         rows = await attack_rows(service, lang) if kind == "attack" else []
-        return environment.get_template("list.html").render(
-            **common(lang, request),
-            kind=kind,
-            heading=KINDS[kind][1 + LANGUAGES.index(lang)],
-            items=items,
-            rows=rows,
-            jsonld=web_page(KINDS[kind][1 + LANGUAGES.index(lang)], "CollectionPage"),
-        )
+        if rows:  # the attacks as a timeline table
+            return paged_page(request, lang, heading, rows, page, timeline=True)
+        items = await list_rows(service, kind, lang)
+        return paged_page(request, lang, heading, items, page)
     rows = await attack_rows(service, lang)
+    attacks, paging = paginate([r for r in rows if not r.aggregate], page)
     by_year: dict[str, list[TimelineRow]] = defaultdict(list)
-    for row in rows:
-        if not row.aggregate:
-            by_year[row.year or "?"].append(row)
-    return environment.get_template("index.html").render(
+    for row in attacks:
+        by_year[row.year or "?"].append(row)
+    html = environment.get_template("index.html").render(
         **common(lang, request),
         by_year=sorted(by_year.items()),
+        paging=paging,
+        page_links=links(request, paging),
         aggregates=[r for r in rows if r.aggregate],
         chart=chart(rows, lang),
         jsonld=dataset_jsonld(
             lang, dump_index(service.config.build_dir), str(request.base_url).rstrip("/")
         ),
     )
+    return html, paging
 
 
 async def void_description(service: QueryService, build_dir: Path, base_url: str) -> Description:

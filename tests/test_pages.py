@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import browser
 import pyoxigraph as ox
 import pytest
-from conftest import LiveServer
+from conftest import LiveServer, start_server, stop_server
 from html_tree import Node, parse_html
 
 from santecyber.namespaces import BASE
@@ -21,6 +21,7 @@ from santecyber.store import BuildDirectory
 SC = BASE + "ontology#"
 SCHEMA = "http://schema.org/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 
 
@@ -383,6 +384,124 @@ def test_kind_lists_name_every_resource(live_server: LiveServer, store: ox.Store
         graphs = {path_of(r["g"]) for r in rows(store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")}
         assert graphs and graphs <= parse_html(client.get("/graph/").text).links()
         assert client.get("/graph/", headers={"Accept": "text/turtle"}).status_code == 406
+
+
+# --- paginated index pages ------------------------------------------------------------------
+
+CROWD = 230  # more than two pages of 100 in every listing below
+HOSTILE_LABEL = '<script>alert("page")</script>'
+
+
+def crowded_nquads() -> bytes:
+    """CROWD facilities (some with the same label, one hostile), CROWD attacks with dates, each
+    stated in a source graph of its own: listings of two pages and more."""
+    lines = []
+    for n in range(CROWD):
+        graph = f"<{BASE}graph/source/crowd-{n:03d}>"
+        facility = f"<{BASE}id/facility/crowd-{n:03d}>"
+        attack = f"<{BASE}id/attack/2020-01-crowd-{n:03d}>"
+        name = HOSTILE_LABEL if n == 7 else f"Centre {n % 50}"  # ties broken by IRI
+        lines += [
+            f"{facility} <{RDF_TYPE}> <{SC}CareFacility> {graph} .",
+            f"{facility} <{RDFS_LABEL}> {json.dumps(name)}@fr {graph} .",
+            f"{attack} <{RDF_TYPE}> <{SC}Attack> {graph} .",
+            f'{attack} <{RDFS_LABEL}> "Attaque {n}"@fr {graph} .',
+            f'{attack} <{SCHEMA}startDate> "20{10 + n % 12}-0{1 + n % 9}-01" {graph} .',
+        ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def crowded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("crowded-build")
+    nquads = crowded_nquads()
+    directory = BuildDirectory(root)
+    directory.write_store("crowded", nquads)
+    directory.publish("crowded", nquads)
+    server = start_server(root, root / "server.log")
+    yield server
+    stop_server(server)
+
+
+def listed(page: Node, path_prefix: str) -> list[str]:
+    """The resources a listing page links to, in page order (not the navigation)."""
+    main = page.first("main")
+    found = [urlsplit(a.attrs["href"]).path for a in main.all("a")]
+    return [path for path in found if path.startswith(path_prefix) and path != path_prefix]
+
+
+@pytest.mark.parametrize(
+    ("listing", "prefix", "member"),
+    [
+        ("/id/facility/", "/id/facility/", "/id/facility/crowd-{n:03d}"),
+        ("/id/attack/", "/id/attack/", "/id/attack/2020-01-crowd-{n:03d}"),
+        ("/graph/", "/graph/", "/graph/source/crowd-{n:03d}"),
+    ],
+)
+def test_index_pages_are_cut_into_pages_that_cover_everything_once(
+    crowded_server: LiveServer, listing: str, prefix: str, member: str
+) -> None:
+    expected = {member.format(n=n) for n in range(CROWD)}
+    pages: list[list[str]] = []
+    with crowded_server.client() as client:
+        url: str | None = listing + "?lang=en"
+        while url is not None:
+            response = client.get(url, headers={"Accept": "text/html"})
+            assert response.status_code == 200, response.text
+            document = parse_html(response.text)
+            pages.append(listed(document, prefix))
+            number = len(pages)
+            pager = squash(document.first("nav", class_="pager").text())
+            first, last = (number - 1) * 100 + 1, min(CROWD, number * 100)
+            assert f"Page {number} of 3 — {first} to {last} of {CROWD}" in pager
+            heads = {link.attrs["rel"]: link.attrs["href"] for link in document.all("link")}
+            header = response.headers["link"]
+            url = heads.get("next")
+            assert (url is None) == (number == 3)
+            if url is not None:
+                assert f'<{url}>; rel="next"' in header
+                assert document.first("a", rel="next").attrs["href"] == url
+            assert "lang=en" in heads["last"] and "page=3" in heads["last"]
+        again = client.get(listing + "?page=2&lang=en", headers={"Accept": "text/html"})
+    assert [len(page) for page in pages] == [100, 100, CROWD - 200]
+    assert set(pages[0]).isdisjoint(pages[1]) and set(pages[1]).isdisjoint(pages[2])
+    assert set(pages[0]) | set(pages[1]) | set(pages[2]) == expected
+    assert listed(parse_html(again.text), prefix) == pages[1]  # the same slice every time
+
+
+def test_index_pages_keep_hostile_labels_as_text(crowded_server: LiveServer) -> None:
+    with crowded_server.client() as client:
+        pages = [client.get(f"/id/facility/?page={n}").text for n in (1, 2, 3)]
+    assert not any("<script>alert" in page for page in pages)
+    escaped = "&lt;script&gt;alert(&#34;page&#34;)&lt;/script&gt;"
+    assert sum(page.count(escaped) for page in pages) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "", "4", "99999999999"])
+def test_a_page_that_is_not_one_is_400_naming_the_parameter(
+    crowded_server: LiveServer, value: str
+) -> None:
+    with crowded_server.client() as client:
+        for listing in ("/id/facility/", "/graph/", "/id/"):
+            response = client.get(listing, params={"page": value})
+            assert response.status_code == 400, (listing, value)
+            assert "parameter 'page'" in response.text
+        twice = client.get("/graph/?page=1&page=2")
+    assert twice.status_code == 400 and "more than once" in twice.text
+
+
+def test_the_index_timeline_is_paginated_with_the_whole_chart(crowded_server: LiveServer) -> None:
+    with crowded_server.client() as client:
+        first, second = (
+            parse_html(client.get("/id/", params={"page": n, "lang": "fr"}).text) for n in (1, 2)
+        )
+    shown = [listed(page, "/id/attack/") for page in (first, second)]
+    assert [len(links) for links in shown] == [100, 100]
+    assert set(shown[0]).isdisjoint(shown[1])
+    for page in (first, second):  # the chart counts every attack, on every page
+        titles = [squash(rect.first("title").text()) for rect in page.first("svg").all("rect")]
+        assert sum(int(title.rsplit(":", 1)[1]) for title in titles) == CROWD
+        assert len(page.first("svg").all("line")) <= 10  # a few ticks, whatever the counts
 
 
 # --- chromium -------------------------------------------------------------------------------
