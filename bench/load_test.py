@@ -27,10 +27,7 @@ import asyncio
 import ipaddress
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -40,6 +37,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from santecyber.launch import LiveServer, start_server, stop_server
 from santecyber.named_queries import named_queries
 from santecyber.paths import BUILD_DIR
 
@@ -341,43 +339,6 @@ def loopback(url: str) -> None:
     raise SystemExit(f"refusing to load {url}: loopback addresses only")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(build_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    with log.open("wb") as stream:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "santecyber.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--build-dir",
-                str(build_dir),
-            ],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited: {log.read_text()[-2000:]}")
-        try:
-            httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not answer within 60 s")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=64)
@@ -389,25 +350,24 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 1024 or not 0 < args.seconds <= 3600:
         raise SystemExit("--clients must be 1-1024 and --seconds 0-3600")
-    process = None
+    server: LiveServer | None = None
     if args.url:
         loopback(args.url)
         url, pid = args.url, None
     else:
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"santecyber-load-{os.getpid()}.log"
-        process, url = start_server(args.build_dir, log)
-        pid = process.pid
+        try:
+            server = start_server(args.build_dir, log)
+        except RuntimeError as error:
+            raise SystemExit(str(error)[-2000:]) from None
+        url, pid = server.url, server.process.pid
     try:
         results, elapsed = asyncio.run(
             run(url, args.clients, args.seconds, args.timeout, pid, args.seed)
         )
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        if server is not None:
+            stop_server(server)
     if not report(results, elapsed, args.clients):
         raise SystemExit(1)
 

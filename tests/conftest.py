@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from santecyber.build import build
+from santecyber.launch import LiveServer, free_port, start_server, stop_server
 from santecyber.paths import ROOT
 from santecyber.store import BuildDirectory
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+# the launcher lives in the package (bench/load_test.py uses it too); tests import it from here
+__all__ = ["LiveServer", "free_port", "run_cli", "start_server", "stop_server"]
 
 
 @pytest.fixture(scope="session")
@@ -42,63 +41,6 @@ def run_cli(
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-    def client(self, **options: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60, **options)
-
-
-def start_server(build_dir: Path, log: Path, env: dict[str, str] | None = None) -> LiveServer:
-    """`santecyber serve` in a subprocess on a free loopback port; returns once it answers."""
-    port = free_port()
-    with log.open("wb") as stream:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "santecyber.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--build-dir",
-                str(build_dir),
-            ],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2)
-            return LiveServer(url, process, log)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"server did not answer within 60 s: {log.read_text()}")
-
-
-def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import browser  # tests/browser.py
 import httpx
 import pytest
 from conftest import LiveServer, start_server, stop_server
@@ -641,32 +642,10 @@ def test_long_uris_get_414(client: httpx.Client):
         "/id/facility/" + quote(SCRIPT),
     ],
 )
-def test_pages_run_under_the_policy_in_chromium(server: LiveServer, path: str, tmp_path: Path):
-    from browser import ensure_chromium, missing_reason
-
-    binary = ensure_chromium()
-    if binary is None:
-        pytest.skip(missing_reason())
-    done = subprocess.run(
-        [
-            str(binary),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            server.url + path,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+def test_pages_run_under_the_policy_in_chromium(server: LiveServer, path: str) -> None:
+    done = browser.run(
+        server.url + path, "--enable-logging=stderr", "--v=0", browser.SETTLE, "--dump-dom"
     )
-    assert done.returncode == 0, done.stderr[-2000:]
     violations = [line for line in done.stderr.splitlines() if "Content Security Policy" in line]
     assert violations == []
     assert SCRIPT not in done.stdout  # escaped text, never an element

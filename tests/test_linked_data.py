@@ -606,8 +606,7 @@ def test_a_new_build_brings_its_redirects_and_pages_without_restart(tmp_path: Pa
 
 @pytest.mark.browser
 def test_hostile_labels_stay_text_in_chromium(tiny_server: LiveServer) -> None:
-    if browser.ensure_chromium() is None:
-        pytest.skip(browser.missing_reason())
+    browser.require_chromium()
     rendered = browser.dump_dom(f"{tiny_server.url}/id/facility/evil.html?lang=en")
     assert "<img" not in rendered
     assert rendered.count("<script") == 1  # the JSON-LD only

@@ -511,8 +511,7 @@ def test_the_index_timeline_is_paginated_with_the_whole_chart(crowded_server: Li
 def test_pages_render_in_chromium(
     live_server: LiveServer, store: ox.Store, artifacts: Path
 ) -> None:
-    if browser.ensure_chromium() is None:
-        pytest.skip(browser.missing_reason())
+    browser.require_chromium()
     shots = {
         "linked-data-attack-corbeil-en": (f"{BASE}id/attack/2022-08-corbeil-essonnes", "en"),
         "linked-data-facility-rennes-fr": (f"{BASE}id/facility/chu-rennes", "fr"),
@@ -522,12 +521,8 @@ def test_pages_render_in_chromium(
         rendered = parse_html(browser.dump_dom(url))
         assert squash(rendered.first("h1").text()) == label(store, iri, lang)
         assert rendered.first("html").attrs["lang"] == lang
-        shot = browser.screenshot(url, artifacts / f"{name}.png")
-        assert shot.stat().st_size > 10_000
+        browser.screenshot(url, artifacts / f"{name}.png")
     index = parse_html(browser.dump_dom(f"{live_server.url}/id/?lang=en"))
     assert squash(index.first("h1").text()).startswith("santecyber")
     assert index.first("svg").all("rect")
-    shot = browser.screenshot(
-        f"{live_server.url}/id/?lang=en", artifacts / "linked-data-index-en.png"
-    )
-    assert shot.stat().st_size > 10_000
+    browser.screenshot(f"{live_server.url}/id/?lang=en", artifacts / "linked-data-index-en.png")

@@ -3,15 +3,8 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import select
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import browser  # tests/browser.py: installs chromium when missing
@@ -24,15 +17,6 @@ from santecyber.namespaces import BASE, sparql_prefixes
 from santecyber.sparql import QuerySyntaxError, run_query
 from santecyber.store import BuildDirectory
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FALLBACK_QUERY = """PREFIX sc: <https://w3id.org/santecyber/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?attack ?label WHERE { ?attack a sc:Attack ; rdfs:label ?label } ORDER BY ?attack ?label
@@ -44,163 +28,14 @@ def editor_text(page: Node) -> str:
     return page.by_id("query").text().removeprefix("\n")
 
 
-# --- chromium ----------------------------------------------------------------------------
-
-
-def ensure_chromium() -> str:
-    """Debian's chromium, installed by the shared helper (tests/browser.py) if missing."""
-    binary = browser.ensure_chromium()
-    if binary is None:
-        pytest.skip(browser.missing_reason())
-    return str(binary)
-
-
-def chromium(url: str, *options: str) -> str:
-    """Run headless chromium on ``url`` with a fresh profile; its stdout."""
-    binary = ensure_chromium()
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        completed = subprocess.run(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return completed.stdout
-
-
-def rendered_dom(url: str) -> Node:
-    """The DOM after the page's script ran (and its fetch came back)."""
-    return parse_html(chromium(url, "--virtual-time-budget=5000", "--dump-dom"))
-
-
-def screenshot(url: str, target: Path, height: int = 1100) -> None:
-    target.unlink(missing_ok=True)
-    chromium(
-        url, "--virtual-time-budget=5000", f"--window-size=1280,{height}", f"--screenshot={target}"
-    )
-    assert target.stat().st_size > 10_000
-
-
-class DevTools:
-    """Headless chromium driven over ``--remote-debugging-pipe`` (DevTools protocol on fds 3/4),
-    for what a user does with the keyboard and the picker."""
-
-    def __init__(self) -> None:
-        binary = ensure_chromium()
-        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
-        commands_read, self.commands = os.pipe()
-        self.events, events_write = os.pipe()
-
-        def wire() -> None:  # in the child: commands on fd 3, answers on fd 4
-            read, write = (
-                fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (commands_read, events_write)
-            )
-            os.dup2(read, 3)
-            os.dup2(write, 4)
-
-        self.process = subprocess.Popen(
-            [
-                binary,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={self.profile.name}",
-                "--remote-debugging-pipe",
-                "--window-size=1280,1000",
-                "about:blank",
-            ],
-            pass_fds=(3, 4),
-            preexec_fn=wire,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(commands_read)
-        os.close(events_write)
-        self.buffer = b""
-        self.next_id = 0
-        target = self.send("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-
-    def send(self, method: str, session: str | None = None, **params: object) -> dict:
-        self.next_id += 1
-        message: dict[str, object] = {"id": self.next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = session
-        os.write(self.commands, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            while b"\0" not in self.buffer:
-                ready, _, _ = select.select([self.events], [], [], 1)
-                if ready:
-                    chunk = os.read(self.events, 1 << 16)
-                    assert chunk, "chromium closed its DevTools pipe"
-                    self.buffer += chunk
-                elif time.monotonic() > deadline:
-                    raise TimeoutError(method)
-            raw, self.buffer = self.buffer.split(b"\0", 1)
-            answer = json.loads(raw)
-            if answer.get("id") == self.next_id:
-                assert "error" not in answer, answer["error"]
-                return answer["result"]
-        raise TimeoutError(method)
-
-    def evaluate(self, expression: str) -> object:
-        """The value of a JavaScript expression in the page (promises awaited)."""
-        result = self.send(
-            "Runtime.evaluate",
-            self.session,
-            expression=expression,
-            awaitPromise=True,
-            returnByValue=True,
-        )
-        assert "exceptionDetails" not in result, result["exceptionDetails"]
-        return result["result"].get("value")
-
-    def open(self, url: str) -> None:
-        self.send("Page.navigate", self.session, url=url)
-        self.wait_for("document.readyState === 'complete' && !!document.getElementById('run')")
-
-    def wait_for(self, condition: str, timeout: float = 10) -> None:
-        expression = f"""new Promise((resolve) => {{
-            const started = Date.now();
-            const poll = () => {{
-                if ({condition}) resolve(true);
-                else if (Date.now() - started > {timeout * 1000}) resolve(false);
-                else setTimeout(poll, 25);
-            }};
-            poll();
-        }})"""
-        assert self.evaluate(expression) is True, f"not true within {timeout} s: {condition}"
-
-    def press_ctrl_enter(self) -> None:
-        for kind in ("rawKeyDown", "keyUp"):
-            self.send(
-                "Input.dispatchKeyEvent",
-                self.session,
-                type=kind,
-                modifiers=2,  # Ctrl
-                key="Enter",
-                code="Enter",
-                windowsVirtualKeyCode=13,
-            )
-
-    def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        os.close(self.commands)
-        os.close(self.events)
-        self.profile.cleanup()
+# --- chromium (tests/browser.py) ---------------------------------------------------------
 
 
 @pytest.fixture()
-def devtools() -> Iterator[DevTools]:
-    browser = DevTools()
-    yield browser
-    browser.close()
+def devtools() -> Iterator[browser.DevTools]:
+    session = browser.DevTools()
+    yield session
+    session.close()
 
 
 # --- expectations from the store ----------------------------------------------------------
@@ -324,7 +159,7 @@ def test_browser_runs_shared_query_and_shows_the_store_answer(live_server, store
     assert expected, "the browser query has no answer in the store"
 
     url = f"{live_server.url}/?{urlencode({'query': query, 'lang': 'en'})}"
-    page = rendered_dom(url)
+    page = parse_html(browser.dump_dom(url))
     assert page.by_id("error").attrs.get("hidden") is not None, page.by_id("error").text()
     table = page.by_id("results-table")
     assert [th.attrs["data-var"] for th in table.all("th")] == variables
@@ -362,7 +197,7 @@ def test_browser_runs_shared_query_and_shows_the_store_answer(live_server, store
         answer = client.get(links[0].attrs["href"]).json()
     assert len(answer["results"]["bindings"]) == len(expected)
 
-    screenshot(url, artifacts / "query-page.png")
+    browser.screenshot(url, artifacts / "query-page.png", height=1100)
 
 
 @pytest.mark.browser
@@ -377,13 +212,13 @@ def test_browser_shows_syntax_errors_with_their_position(live_server, store, art
     assert line > 0
 
     url = f"{live_server.url}/?{urlencode({'query': query, 'lang': 'fr'})}"
-    page = rendered_dom(url)
+    page = parse_html(browser.dump_dom(url))
     error = page.by_id("error")
     assert error.attrs.get("hidden") is None
     assert "400" in error.text() and "SPARQL" in error.text()
     assert f"ligne {line}, colonne {column}" in error.text()
     assert not page.all(id="results-table")
-    screenshot(url, artifacts / "query-page-error.png", height=800)
+    browser.screenshot(url, artifacts / "query-page-error.png", height=800)
 
 
 @pytest.mark.browser
@@ -405,7 +240,7 @@ def test_browser_shows_construct_results_as_triples(live_server, store):
     )
     assert expected
 
-    page = rendered_dom(f"{live_server.url}/?{urlencode({'query': query})}")
+    page = parse_html(browser.dump_dom(f"{live_server.url}/?{urlencode({'query': query})}"))
     table = page.by_id("results-table")
     assert [th.attrs["data-var"] for th in table.all("th")] == [
         "subject",
