@@ -523,14 +523,16 @@ def measure(
     timeout: float,
     settle_seconds: float,
     skip_check: bool = False,
+    kinds: tuple[str, ...] = WORKLOADS,
+    modes: tuple[str, ...] = MODES,
 ) -> tuple[list[Cell], dict[str, str]]:
     """Every cell on ``server``; after a cell that leaves it busy, the workload's others are
     skipped (rdflib-endpoint goes on running abandoned queries: nothing can stop them)."""
     answers = {} if skip_check else check(server, workload, timeout)
     cells = []
-    for kind in WORKLOADS:
+    for kind in kinds:
         busy = ""
-        for mode in MODES:
+        for mode in modes:
             for concurrency in concurrencies:
                 cell = Cell(server.name, kind, mode, concurrency)
                 if busy:  # its numbers would only measure the backlog of earlier cells
@@ -614,6 +616,8 @@ def report(
     servers: tuple[str, ...] = ("santecyber", "oxigraph", "rdflib-endpoint"),
     rdflib_load_budget: float = 300.0,
     settle_seconds: float = 60.0,
+    kinds: tuple[str, ...] = WORKLOADS,
+    modes: tuple[str, ...] = MODES,
 ) -> list[Cell]:
     """Run every cell on every server and print the tables; returns the cells."""
     concurrencies = concurrencies or [1, 4, 16]
@@ -646,7 +650,15 @@ def report(
                 rdflib_name = server.name if name == "rdflib-endpoint" else rdflib_name
                 skip_check = name == "rdflib-endpoint"  # its answers take minutes
                 found, answers[server.name] = measure(
-                    server, workload, concurrencies, seconds, timeout, settle_seconds, skip_check
+                    server,
+                    workload,
+                    concurrencies,
+                    seconds,
+                    timeout,
+                    settle_seconds,
+                    skip_check,
+                    kinds,
+                    modes,
                 )
                 cells += found
     print("\n## All cells")
@@ -678,6 +690,8 @@ def main() -> None:
     )
     parser.add_argument("--rdflib-load-budget", type=float, default=300.0)
     parser.add_argument("--settle", type=float, default=60.0, help="wait for a busy server")
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     args = parser.parse_args()
     # stopped by `timeout` or kill: unwind, so that every server started is stopped too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -691,6 +705,8 @@ def main() -> None:
         tuple(args.servers),
         args.rdflib_load_budget,
         args.settle,
+        tuple(args.workloads),
+        tuple(args.modes),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import queue
 import threading
 from collections import OrderedDict
@@ -169,6 +170,8 @@ class QueryService:
         self._waiting = 0
         self._capacity = max(32, config.workers * 8)
         self._remote_down = False
+        #: (inode, mtime, size) of the CURRENT pointer when last read
+        self._pointer_seen: tuple[int, int, int] | None = None
 
     # life cycle
 
@@ -221,12 +224,25 @@ class QueryService:
             return sorted(w.pid for w in self._workers if w.pid is not None)
 
     def refresh(self) -> str:
-        """The version in service, following a new build without a restart."""
+        """The version in service, following a new build without a restart.
+
+        Called on every request: the pointer is only read again when its stat changes (a
+        publish or rollback replaces it by a rename, so a new inode), one syscall per request.
+        """
         if self.remote is not None:
             return self.version  # kept up to date by _watch_remote
+        try:
+            seen = os.stat(self.directory.pointer)
+        except FileNotFoundError:
+            return self.version
+        signature = (seen.st_ino, seen.st_mtime_ns, seen.st_size)
+        if signature == self._pointer_seen:
+            return self.version
         version = self.directory.current_version()
         if version and version != self.version:
             self.store, self.version = self.directory.open_current()
+        if version:  # a pointer naming a store not there yet is read again next time
+            self._pointer_seen = signature
         return self.version
 
     def _read_remote_version(self) -> None:
