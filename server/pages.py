@@ -822,7 +822,7 @@ async def attack_rows(service: QueryService, lang: str) -> list[TimelineRow]:
     labels = await select(
         service,
         f"""SELECT DISTINCT ?a ?type ?label WHERE {{ {incidents}
-  ?a <{RDFS_LABEL}> ?label FILTER(LANG(?label) IN ("{lang}", "en", "")) }}""",
+  ?a <{RDFS_LABEL}> ?label }}""",
     )
     dates = await select(
         service,
