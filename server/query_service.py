@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -303,9 +303,17 @@ class QueryService:
         if self._waiting >= self._capacity:
             raise QueryUnavailable(f"{self._waiting} queries are already waiting: try again later")
         loop = asyncio.get_running_loop()
+        timeout = self.config.query_timeout
         self._waiting += 1
         try:
-            result = await loop.run_in_executor(self._threads, self._call, request)
+            try:  # a free worker: answer on the event loop, no thread hop for cheap queries
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                result = await loop.run_in_executor(self._threads, self._call, request)
+            else:
+                result = await self._returned(
+                    worker, request, worker.call_on_loop(request, timeout)
+                )
         finally:
             self._waiting -= 1
         if isinstance(result, WorkError):
@@ -336,16 +344,36 @@ class QueryService:
             ) from None
         try:
             result = worker.call(request, timeout)
-        except WorkerLost as lost:
-            LOG.warning("%s; query: %.200r", lost, request.query)
-            self._replace(worker)
-            raise QueryUnavailable(str(lost), lost.timed_out) from None
-        except BaseException:
-            worker.kill()
-            self._replace(worker)
-            raise
+        except BaseException as error:
+            raise self._lost(worker, request, error) from None
         self._idle.put(worker)
         return result
+
+    async def _returned(
+        self,
+        worker: QueryWorker,
+        request: WorkRequest,
+        call: Awaitable[WorkResult | WorkError],
+    ) -> WorkResult | WorkError:
+        """Await ``call`` on ``worker``, then give the worker back (or a fresh one)."""
+        try:
+            result = await call
+        except BaseException as error:  # cancelled too: the client left, stop its query
+            raise self._lost(worker, request, error) from None
+        self._idle.put(worker)
+        return result
+
+    def _lost(
+        self, worker: QueryWorker, request: WorkRequest, error: BaseException
+    ) -> BaseException:
+        """What to raise when ``worker`` failed on ``request``; it is replaced either way."""
+        if isinstance(error, WorkerLost):
+            LOG.warning("%s; query: %.200r", error, request.query)
+            self._replace(worker)
+            return QueryUnavailable(str(error), error.timed_out)
+        worker.kill()
+        self._replace(worker)
+        return error
 
     def _replace(self, worker: QueryWorker) -> None:
         """Forget a dead worker and start another in the background."""
