@@ -14,6 +14,7 @@ ONTOLOGY_IRI = BASE + "ontology"
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("http://schema.org/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+SCS = Namespace(BASE + "shapes#")  # the project's shapes (shapes/*.ttl)
 
 PREFIXES: dict[str, str] = {
     "sc": str(SC),

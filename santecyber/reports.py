@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, RDFS
 
 from santecyber import __version__
 from santecyber.errors import Location
-from santecyber.namespaces import SH
+from santecyber.namespaces import SCS, SH
 from santecyber.validation import (
     SEVERITIES,
     ShapeInfo,
@@ -372,8 +372,10 @@ def _targets(shapes: Graph, shape: URIRef) -> list[str]:
     found += [f"subjects of {name(p)}" for p in shapes.objects(shape, SH.targetSubjectsOf)]
     found += [f"objects of {name(p)}" for p in shapes.objects(shape, SH.targetObjectsOf)]
     found += [name(n) for n in shapes.objects(shape, SH.targetNode)]
-    if (shape, SH.target, None) in shapes:
-        found.append("nodes found by a SPARQL target")
+    for target in shapes.objects(shape, SH.target):
+        # a SPARQL target names the classes it selects among (scs:selectsAmong) for people
+        among = [name(c) for c in shapes.objects(target, SCS.selectsAmong)]
+        found += among or ["nodes found by a SPARQL target"]
     if (shape, RDF.type, RDFS.Class) in shapes:
         found.append(name(shape))
     return sorted(found)

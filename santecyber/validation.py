@@ -14,13 +14,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyshacl
 from pyshacl.errors import ReportableRuntimeError
-from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from santecyber.errors import InputError, Location, Problem
 from santecyber.loaders.ontology import ontology_files
-from santecyber.namespaces import PREFIXES, SH
+from santecyber.namespaces import PREFIXES, SCS, SH
 from santecyber.paths import SHAPES_DIR
 from santecyber.shacl import (
     BOUND_NODES,
@@ -31,7 +31,6 @@ from santecyber.shacl import (
     to_oxigraph,
 )
 
-SCS = Namespace("https://w3id.org/santecyber/shapes#")
 REPORT_PREFIXES: dict[str, str] = {**PREFIXES, "scs": str(SCS), "sh": str(SH)}
 SEVERITIES = ("Violation", "Warning", "Info")  # most serious first
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
