@@ -61,8 +61,10 @@ def main() -> None:
         validation.report(sorted({synthetic_dump(100_000), synthetic}))
     if args.http and synthetic is not None:  # 3 servers, ~30 min: python -m bench.http -h
         from bench.http import report as http_report
+        from bench.memory import report as memory_report
 
         http_report(synthetic)
+        memory_report(synthetic)  # peak RSS for a 10k- and a 1M-row answer, streamed or not
     if args.load:  # opt-in: 64 clients for 2 minutes (options: python -m bench.load_test -h)
         load_test.main(load_options)
 

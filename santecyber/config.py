@@ -124,6 +124,8 @@ class ServerConfig:
     worker_memory_mb: int = field(default_factory=lambda: _int("WORKER_MEMORY_MB", "0"))
     #: bytes of serialised results kept in memory for repeated queries (0: no cache)
     cache_bytes: int = field(default_factory=lambda: _int("CACHE_BYTES", str(64 << 20)))
+    #: serialised answers over this many bytes stream from the worker and are not cached
+    stream_bytes: int = field(default_factory=lambda: _int("STREAM_BYTES", str(1 << 20)))
     #: SERVICE endpoints queries may call (space-separated IRIs); empty: no federation
     service_allowlist: tuple[str, ...] = field(default_factory=_services)
     #: a remote SPARQL store (SANTECYBER_STORE…); None: the embedded store of build_dir

@@ -18,8 +18,8 @@ import os
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -44,8 +44,11 @@ from santecyber.store import BuildDirectory
 
 LOG = logging.getLogger("santecyber.sparql")
 
+#: bytes per message from a worker when an answer is streamed
+CHUNK_BYTES = 64 << 10
 __all__ = [
     "Answer",
+    "AnswerStream",
     "NotAcceptable",
     "Plan",
     "QueryService",
@@ -71,6 +74,8 @@ class Answer:
     truncated: bool = False
     etag: str = ""
     cached: bool = False
+    #: an answer over ``stream_bytes`` (config): ``body`` is empty, the bytes come from here
+    stream: AnswerStream | None = None
 
 
 class CacheKey(NamedTuple):
@@ -286,8 +291,13 @@ class QueryService:
         key = CacheKey(self.refresh(), query, tuple(default_graphs), tuple(named_graphs), media)
         return Plan(key, media_type)
 
-    async def run(self, plan: Plan) -> Answer:
-        """The answer to a planned request, from the cache or a worker."""
+    async def run(self, plan: Plan, stream: bool = False) -> Answer:
+        """The answer to a planned request, from the cache or a worker.
+
+        With ``stream``, an answer over ``config.stream_bytes`` comes back as an
+        ``Answer.stream`` that holds its worker until the last chunk was read (or kills it:
+        time limit, client gone); smaller answers are read whole and cached.
+        """
         cached = self.cache.get(plan.key)
         if cached is not None:
             return Answer(cached.body, cached.media_type, cached.truncated, plan.etag, True)
@@ -299,23 +309,33 @@ class QueryService:
             accepted=plan.key.media,
             max_results=self.config.max_results,
             allowed_services=self.config.service_allowlist,
+            chunk_bytes=CHUNK_BYTES if stream else 0,
         )
         if self._waiting >= self._capacity:
             raise QueryUnavailable(f"{self._waiting} queries are already waiting: try again later")
         loop = asyncio.get_running_loop()
         timeout = self.config.query_timeout
+        limit = self.config.stream_bytes
         self._waiting += 1
         try:
-            try:  # a free worker: answer on the event loop, no thread hop for cheap queries
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                result = await loop.run_in_executor(self._threads, self._call, request)
-            else:
-                result = await self._returned(
-                    worker, request, worker.call_on_loop(request, timeout)
-                )
+            worker = await self._borrow()
+            deadline = loop.time() + timeout
+            try:  # cancelled too: the client left, stop its query
+                result = await worker.call_on_loop(request, timeout)
+                if isinstance(result, WorkResult) and 0 <= result.size <= limit:
+                    parts, received = [], 0
+                    while received < result.size:
+                        parts.append(await worker.read_chunk(deadline, timeout))
+                        received += len(parts[-1])
+                    result = WorkResult(b"".join(parts), result.media_type, result.truncated, "")
+            except BaseException as error:
+                raise self._lost(worker, request, error) from None
         finally:
             self._waiting -= 1
+        if isinstance(result, WorkResult) and result.size > limit:
+            answer_stream = AnswerStream(self, worker, request, result.size, deadline)
+            return Answer(b"", result.media_type, result.truncated, plan.etag, stream=answer_stream)
+        self._idle.put(worker)
         if isinstance(result, WorkError):
             raise _as_exception(result)
         answer = Answer(result.body, result.media_type, result.truncated, plan.etag)
@@ -333,35 +353,32 @@ class QueryService:
         """Serialised answer to ``query`` in the first of ``accepted`` that fits its form."""
         return await self.run(self.plan(query, default_graphs, named_graphs, accepted))
 
-    def _call(self, request: WorkRequest) -> WorkResult | WorkError:
-        """Blocking: borrow a worker, run, give it back (or a fresh one if it was killed)."""
+    async def _borrow(self) -> QueryWorker:
+        """A free worker; when none is, wait for one in a pool thread (at most the limit)."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        assert self._threads is not None
+        future = self._threads.submit(self._take)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:  # the client left: a worker taken later goes back
+            future.add_done_callback(self._give_back)
+            raise
+
+    def _take(self) -> QueryWorker:
         timeout = self.config.query_timeout
         try:
-            worker = self._idle.get(timeout=timeout)
+            return self._idle.get(timeout=timeout)
         except queue.Empty:
             raise QueryUnavailable(
                 f"every query worker stayed busy for {timeout:g} s: try again later"
             ) from None
-        try:
-            result = worker.call(request, timeout)
-        except BaseException as error:
-            raise self._lost(worker, request, error) from None
-        self._idle.put(worker)
-        return result
 
-    async def _returned(
-        self,
-        worker: QueryWorker,
-        request: WorkRequest,
-        call: Awaitable[WorkResult | WorkError],
-    ) -> WorkResult | WorkError:
-        """Await ``call`` on ``worker``, then give the worker back (or a fresh one)."""
-        try:
-            result = await call
-        except BaseException as error:  # cancelled too: the client left, stop its query
-            raise self._lost(worker, request, error) from None
-        self._idle.put(worker)
-        return result
+    def _give_back(self, future: Future[QueryWorker]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._idle.put(future.result())
 
     def _lost(
         self, worker: QueryWorker, request: WorkRequest, error: BaseException
@@ -387,6 +404,52 @@ class QueryService:
             self._spawn()
         except Exception:
             LOG.exception("could not start a query worker; %d left", len(self._workers))
+
+
+class AnswerStream:
+    """The chunks of a large answer, read from its worker as the client takes them.
+
+    The worker stays busy until the last chunk; the time limit still runs (from when the
+    worker took the query). Past it, the worker is killed and the iteration raises
+    QueryUnavailable: the response was already started, so the server can only end the
+    connection mid-body. ``close`` (always called when the response ends) kills a worker
+    whose answer was not read to the end, e.g. because the client left.
+    """
+
+    def __init__(
+        self,
+        service: QueryService,
+        worker: QueryWorker,
+        request: WorkRequest,
+        size: int,
+        deadline: float,
+    ) -> None:
+        self.service = service
+        self.worker = worker
+        self.request = request
+        self.size = size
+        self.deadline = deadline
+        self.finished = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        received = 0
+        timeout = self.service.config.query_timeout
+        while received < self.size:
+            try:
+                chunk = await self.worker.read_chunk(self.deadline, timeout)
+            except WorkerLost as error:
+                self.finished = True
+                raise self.service._lost(self.worker, self.request, error) from None
+            received += len(chunk)
+            yield chunk
+        self.finished = True
+        self.service._idle.put(self.worker)
+
+    def close(self) -> None:
+        if not self.finished:
+            self.finished = True
+            LOG.info("answer abandoned mid-stream; query: %.200r", self.request.query)
+            self.service._lost(self.worker, self.request, ConnectionAbortedError())
 
 
 class _Lookups:

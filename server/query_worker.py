@@ -4,6 +4,8 @@ Each worker opens the store in service read-only, runs one query at a time and s
 serialised answer (pyoxigraph's result iterators belong to the thread that made them, so
 serialising happens here too). The server kills a worker whose query runs past its time
 limit and starts another; nothing else is lost, since workers hold no state but the store.
+A request with ``chunk_bytes`` gets its answer as a header then raw chunks, which the server
+streams to the client (docs/endpoint.md, "Large answers stream").
 
 With a remote store (:mod:`santecyber.remote`) a worker forwards the query over HTTP instead,
 and reads and cuts the answer with the same code; killing it at the time limit abandons the
@@ -45,6 +47,9 @@ class WorkRequest:
     accepted: tuple[str, ...] = ()
     max_results: int = 100_000
     allowed_services: tuple[str, ...] = ()
+    #: 0: the answer comes back in the WorkResult; else WorkResult(body=b"", size=N) first,
+    #: then the body as raw messages of at most this many bytes (see ``read_chunk``)
+    chunk_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class WorkResult:
     media_type: str
     truncated: bool
     form: str
+    #: with ``chunk_bytes``: the body's length, sent in chunks after this header
+    size: int = -1
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,18 @@ def worker_main(
         except OSError as error:
             message = f"store {request.version} cannot be opened: {error}"
             response = WorkError("unavailable", 503, message)
-        connection.send(response)
+        if request.chunk_bytes <= 0 or not isinstance(response, WorkResult):
+            connection.send(response)
+            continue
+        # streamed: header first (status, media type and truncation are known before any
+        # byte of the body, since the capped answer is serialised here), then the chunks;
+        # the pipe's back-pressure keeps this worker busy until the server took the last one
+        body = memoryview(response.body)
+        header = WorkResult(b"", response.media_type, response.truncated, response.form, len(body))
+        connection.send(header)
+        for start in range(0, len(body), request.chunk_bytes):
+            connection.send_bytes(body[start : start + request.chunk_bytes])
+        del body, response, header
 
 
 class QueryWorker:
@@ -200,6 +218,25 @@ class QueryWorker:
                 loop.remove_reader(descriptor)
                 os.set_blocking(descriptor, True)  # uvloop made it non-blocking
             return self.connection.recv()
+        except TimeoutError:
+            raise self._stopped(timeout) from None
+        except (EOFError, OSError):
+            raise self._died() from None
+
+    async def read_chunk(self, deadline: float, timeout: float) -> bytes:
+        """The next chunk of a streamed answer, on the loop; past ``deadline`` the worker dies."""
+        loop = asyncio.get_running_loop()
+        descriptor = self.connection.fileno()
+        try:
+            if not self.connection.poll(0):
+                readable: asyncio.Future[None] = loop.create_future()
+                loop.add_reader(descriptor, lambda: readable.done() or readable.set_result(None))
+                try:
+                    await asyncio.wait_for(readable, max(0.0, deadline - loop.time()))
+                finally:
+                    loop.remove_reader(descriptor)
+                    os.set_blocking(descriptor, True)
+            return self.connection.recv_bytes()
         except TimeoutError:
             raise self._stopped(timeout) from None
         except (EOFError, OSError):

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from santecyber.config import ServerConfig
 from santecyber.server.negotiation import (
@@ -24,7 +25,12 @@ from santecyber.server.negotiation import (
     format_override,
     prefers,
 )
-from santecyber.server.query_service import Answer, QueryService, QueryUnavailable
+from santecyber.server.query_service import (
+    Answer,
+    AnswerStream,
+    QueryService,
+    QueryUnavailable,
+)
 from santecyber.server.service_description import (
     DESCRIPTION_FORMATS,
     describe_service,
@@ -175,6 +181,20 @@ def answer_headers(answer: Answer, config: ServerConfig) -> dict[str, str]:
     return headers
 
 
+class StreamedAnswer(StreamingResponse):
+    """A large answer sent as its worker produces it; its worker is freed however it ends."""
+
+    def __init__(self, stream: AnswerStream, media_type: str, headers: dict[str, str]) -> None:
+        super().__init__(stream.chunks(), media_type=media_type, headers=headers)
+        self.stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.stream.close()
+
+
 def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
     router = APIRouter()
     sizes_by_version: dict[str, dict[str, int]] = {}
@@ -197,7 +217,7 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
             if conditional and etag_matches(request.headers.get("if-none-match"), plan.etag):
                 headers = {"ETag": plan.etag, "Vary": "Accept", "Cache-Control": CACHE_CONTROL}
                 return Response(status_code=304, headers=headers)
-            answer = await service.run(plan)
+            answer = await service.run(plan, stream=request.method != "HEAD")
         except QuerySyntaxError as error:
             where = f" at line {error.line}, column {error.column}" if error.line else ""
             return error_response(
@@ -211,9 +231,11 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
             extra = {"timeout_seconds": config.query_timeout} if error.timed_out else {}
             retry = {} if error.timed_out else {"Retry-After": "5"}
             return error_response(503, str(error), retry, **extra)
-        return Response(
-            answer.body, media_type=answer.media_type, headers=answer_headers(answer, config)
-        )
+        headers = answer_headers(answer, config)
+        if answer.stream is not None:
+            headers["Content-Length"] = str(answer.stream.size)  # gzip drops it
+            return StreamedAnswer(answer.stream, answer.media_type, headers)
+        return Response(answer.body, media_type=answer.media_type, headers=headers)
 
     async def sizes() -> dict[str, int]:
         version = service.refresh()

@@ -1,0 +1,135 @@
+"""Large answers stream from the worker to the client (issue 4, "results stream").
+
+A server with one worker and a result cap of 20,000 rows answers cross joins of the real
+build: answers over 1 MiB are streamed in chunks and not cached, smaller ones are cached and
+revalidated by ETag; a client that leaves mid-answer frees the only worker.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from conftest import LiveServer, start_server, stop_server
+
+MAX_RESULTS = 20_000
+#: every statement once per attack: far more rows than the cap, megabytes of JSON
+CROSS = "SELECT ?s ?p ?o ?a WHERE { ?s ?p ?o . ?a a sc:Attack }"
+
+
+@pytest.fixture(scope="module")
+def streaming(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    env = {
+        "SANTECYBER_QUERY_WORKERS": "1",
+        "SANTECYBER_MAX_RESULTS": str(MAX_RESULTS),
+        "SANTECYBER_QUERY_TIMEOUT": "20",
+    }
+    server = start_server(built.root, tmp_path_factory.mktemp("streaming") / "server.log", env)
+    yield server
+    stop_server(server)
+
+
+def test_a_large_answer_arrives_whole_and_is_not_cached(streaming):
+    query = CROSS + " LIMIT 15000"
+    with streaming.client() as client:
+        first = client.get("/sparql", params={"query": query})
+        again = client.get("/sparql", params={"query": query, "format": "csv"})
+        twice = client.get("/sparql", params={"query": query, "format": "csv"})
+    assert first.status_code == 200 and len(first.content) > 1 << 20
+    assert first.headers["content-encoding"] == "gzip"  # compressed as it streams
+    assert len(first.json()["results"]["bindings"]) == 15000
+    assert "x-santecyber-truncated" not in first.headers
+    assert len(list(csv.DictReader(io.StringIO(again.text)))) == 15000
+    assert len(again.content) > 1 << 20
+    assert again.text == twice.text
+    assert twice.headers["x-santecyber-cache"] == "miss"  # too big for the cache
+
+
+def test_a_streamed_answer_beyond_the_cap_is_flagged(streaming):
+    with streaming.client() as client:
+        response = client.get("/sparql", params={"query": CROSS, "format": "tsv"})
+    assert response.status_code == 200
+    assert response.headers["x-santecyber-truncated"] == "true"
+    assert response.headers["x-santecyber-result-limit"] == str(MAX_RESULTS)
+    assert len(response.text.strip().splitlines()) == MAX_RESULTS + 1  # header line
+
+
+def test_a_small_answer_is_cached_and_revalidated(streaming):
+    query = "SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a"
+    with streaming.client() as client:
+        first = client.get("/sparql", params={"query": query})
+        second = client.get("/sparql", params={"query": query})
+        revalidated = client.get(
+            "/sparql", params={"query": query}, headers={"If-None-Match": first.headers["etag"]}
+        )
+    assert first.status_code == 200 and first.json()["results"]["bindings"]
+    assert second.headers["x-santecyber-cache"] == "hit" and second.content == first.content
+    assert revalidated.status_code == 304 and revalidated.content == b""
+
+
+def test_a_large_answer_revalidates_by_etag(streaming):
+    query = CROSS + " LIMIT 12000"
+    with streaming.client() as client:
+        first = client.get("/sparql", params={"query": query, "format": "csv"})
+        revalidated = client.get(
+            "/sparql",
+            params={"query": query, "format": "csv"},
+            headers={"If-None-Match": first.headers["etag"]},
+        )
+    assert len(first.content) > 1 << 20
+    assert revalidated.status_code == 304 and revalidated.content == b""
+
+
+def test_a_client_leaving_mid_answer_frees_the_worker(streaming):
+    """The only worker is busy with the abandoned answer until it is killed and replaced."""
+    where = urlsplit(streaming.url)
+    for variant in range(2):
+        target = "/sparql?" + urlencode({"query": CROSS + f" # {variant}", "format": "csv"})
+        with socket.create_connection((where.hostname, where.port), timeout=30) as raw:
+            raw.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            head = raw.recv(65536)
+            assert head.startswith(b"HTTP/1.1 200")
+        # closed after the first bytes: the rest of the answer is never read
+    with streaming.client() as client:
+        for limit in (1, 2, 3):
+            query = f"SELECT ?a WHERE {{ ?a a sc:Attack }} LIMIT {limit}"
+            response = client.get("/sparql", params={"query": query}, timeout=15)
+            assert response.status_code == 200
+            assert len(response.json()["results"]["bindings"]) == limit
+
+
+def test_a_stream_past_the_time_limit_is_cut_and_the_server_goes_on(built, tmp_path):
+    """A client too slow to take the answer within the time limit: the worker is killed,
+    the connection ends before the body is complete, and the next query is answered."""
+    env = {
+        "SANTECYBER_QUERY_WORKERS": "1",
+        "SANTECYBER_MAX_RESULTS": "200000",
+        "SANTECYBER_QUERY_TIMEOUT": "8",
+    }
+    server = start_server(built.root, tmp_path / "server.log", env)
+    where = urlsplit(server.url)
+    target = "/sparql?" + urlencode({"query": CROSS, "format": "csv"})
+    try:
+        with socket.create_connection((where.hostname, where.port), timeout=60) as raw:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n"
+            raw.sendall(request.encode())
+            received = raw.recv(4096)
+            assert received.startswith(b"HTTP/1.1 200")
+            head = received.split(b"\r\n\r\n")[0].decode().lower()
+            length = int(head.split("content-length:")[1].split("\r\n")[0])
+            threading.Event().wait(12)  # past the time limit, having read almost nothing
+            body = received.split(b"\r\n\r\n", 1)[1]
+            while chunk := raw.recv(1 << 20):
+                body += chunk
+        assert len(body) < length  # ended by the server before the declared length
+        with server.client() as client:
+            response = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"})
+        assert response.status_code == 200 and response.json()["boolean"] is True
+    finally:
+        stop_server(server)
