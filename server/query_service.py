@@ -430,26 +430,41 @@ class AnswerStream:
         self.size = size
         self.deadline = deadline
         self.finished = False
+        # at the limit the worker goes, even if the response is stuck on a client not reading
+        self._watchdog = asyncio.get_running_loop().call_at(deadline, self._expire)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         received = 0
         timeout = self.service.config.query_timeout
         while received < self.size:
+            if self.finished:  # expired while the previous chunk was being sent
+                raise QueryUnavailable(f"query stopped after the time limit of {timeout:g} s")
             try:
                 chunk = await self.worker.read_chunk(self.deadline, timeout)
             except WorkerLost as error:
-                self.finished = True
-                raise self.service._lost(self.worker, self.request, error) from None
+                self._end(error)
+                raise QueryUnavailable(str(error), error.timed_out) from None
             received += len(chunk)
             yield chunk
         self.finished = True
+        self._watchdog.cancel()
         self.service._idle.put(self.worker)
+
+    def _expire(self) -> None:
+        timeout = self.service.config.query_timeout
+        self._end(WorkerLost(f"answer not sent within the time limit of {timeout:g} s", True))
+
+    def _end(self, error: BaseException) -> None:
+        """Kill and replace the worker of an answer not read to its end (once)."""
+        if not self.finished:
+            self.finished = True
+            self._watchdog.cancel()
+            self.service._lost(self.worker, self.request, error)
 
     def close(self) -> None:
         if not self.finished:
-            self.finished = True
             LOG.info("answer abandoned mid-stream; query: %.200r", self.request.query)
-            self.service._lost(self.worker, self.request, ConnectionAbortedError())
+            self._end(ConnectionAbortedError())
 
 
 class _Lookups:

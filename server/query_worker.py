@@ -228,6 +228,8 @@ class QueryWorker:
         loop = asyncio.get_running_loop()
         descriptor = self.connection.fileno()
         try:
+            if loop.time() >= deadline:
+                raise TimeoutError
             if not self.connection.poll(0):
                 readable: asyncio.Future[None] = loop.create_future()
                 loop.add_reader(descriptor, lambda: readable.done() or readable.set_result(None))
