@@ -3,6 +3,7 @@
 Layout of the build directory (besides what :mod:`santecyber.store` writes)::
 
     dumps -> dumps.{version}.{n}  a link to the dumps in service, replaced atomically
+    previous-dumps -> dumps.…     a link to the dumps served before (kept for downloads)
     dumps/santecyber.nq.gz        every graph, N-Quads, gzip (deterministic bytes)
     dumps/{graph-name}.ttl        one Turtle file per named graph
     dumps/index.json              file, media type, graph, size, sha256, statements
@@ -35,6 +36,7 @@ from santecyber.store import BuildDirectory
 DUMPS = "dumps"
 INDEX = "index.json"
 REDIRECTS = "redirects.json"
+PREVIOUS = "previous-dumps"
 _IRI_PATH = re.compile(
     r"^(?:id|vocab|graph)(?:/[a-z0-9][a-z0-9.\-]*)+$|^ontology(?:/[a-z0-9.\-]+)?$"
 )
@@ -96,12 +98,12 @@ class StagedDumps:
         link = root / DUMPS
         if link.is_dir() and not link.is_symlink():  # a build directory from before the links
             os.replace(link, root / f"{DUMPS}.{time.time_ns()}")
-        temporary = root / f".{DUMPS}.{os.getpid()}.link"
-        temporary.unlink(missing_ok=True)
-        os.symlink(self.folder.name, temporary)
-        os.replace(temporary, link)
+        before = os.readlink(link) if link.is_symlink() else None
+        _link(root, self.folder.name, link)
+        if before and before != self.folder.name:
+            _link(root, before, root / PREVIOUS)
         os.replace(self.redirects, root / REDIRECTS)
-        _prune_dumps(root, self.folder.name)
+        _prune_dumps(root)
 
     def discard(self) -> None:
         """Remove what was written (a failed build), unless it is already served."""
@@ -112,16 +114,30 @@ class StagedDumps:
         self.redirects.unlink(missing_ok=True)
 
 
-def _prune_dumps(root: Path, current: str) -> None:
-    """Keep the dumps in service and the previous ones (a download may still be reading them)."""
-    folders = sorted(
-        (p for p in root.glob(f"{DUMPS}.*") if p.is_dir() and not p.is_symlink()),
-        key=lambda p: p.stat().st_mtime_ns,
-        reverse=True,
-    )
-    others = [p for p in folders if p.name != current]
-    for old in others[1:]:
-        shutil.rmtree(old, ignore_errors=True)
+def _link(root: Path, target: str, link: Path) -> None:
+    """Point ``link`` at ``target`` atomically (a new link renamed over the old one)."""
+    temporary = root / f".{link.name}.{os.getpid()}.link"
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def _prune_dumps(root: Path) -> None:
+    """Remove every dumps folder but the one in service and the previous one (a download may
+    still be reading it): older ones, and those of builds killed before switching. Called with
+    the build lock held (from ``switch``), so no other build is writing a folder."""
+    keep = {os.readlink(p) for p in (root / DUMPS, root / PREVIOUS) if p.is_symlink()}
+    folders = [p for p in root.glob(f"{DUMPS}.*") if p.is_dir() and not p.is_symlink()]
+    if not (root / PREVIOUS).is_symlink():  # a build directory from before the previous link
+        others = sorted(
+            (p for p in folders if p.name not in keep),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        keep.update(p.name for p in others[:1])
+    for old in folders:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def stage_dumps(

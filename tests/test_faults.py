@@ -387,3 +387,47 @@ def test_next_build_removes_what_killed_builds_left(tmp_path: Path, data_copy: P
         assert list(ox.Store.read_only(str(directory.stores / second)).query(LABEL_QUERY))
     finally:
         stop_server(server)
+
+
+def dump_folders(directory: BuildDirectory) -> set[str]:
+    root = directory.root
+    return {p.name for p in root.glob("dumps.*") if p.is_dir() and not p.is_symlink()}
+
+
+def test_next_build_removes_dumps_of_killed_builds(tmp_path: Path, data_copy: Path):
+    """A build killed while writing its dumps leaves a dumps folder nobody serves; the server's
+    answers and dumps stay as they were, and the next build removes the folder while keeping
+    the dumps in service and the previous ones."""
+    directory = BuildDirectory(tmp_path / "build")
+    build(data_copy, directory, validate=False)
+    relabel(data_copy, "Dax, second build")
+    build(data_copy, directory, validate=False)
+    root = directory.root
+    second = os.readlink(root / "dumps")
+    first = os.readlink(root / "previous-dumps")
+    assert dump_folders(directory) == {first, second}
+    server = start_server(root, tmp_path / "server.log")
+    try:
+        served, files = ask_server(server), served_files(directory)
+        for attempt in range(2):
+            relabel(data_copy, f"Dax, killed while writing dumps {attempt}")
+            process = santecyber(
+                "build", "--data", data_copy, "--build-dir", root, "--skip-validation"
+            )
+            before = dump_folders(directory)
+            assert kill_when(process, lambda before=before: dump_folders(directory) - before)
+            assert os.readlink(root / "dumps") == second
+            assert ask_server(server) == served and served_files(directory) == files
+        killed = dump_folders(directory) - {first, second}
+        assert len(killed) == 2, killed
+
+        relabel(data_copy, "Dax, built after the kills")
+        done = run_build(Site(tmp_path, data_copy, directory, server), "--skip-validation")
+        assert done.returncode == 0, done.stderr
+        third = os.readlink(root / "dumps")
+        assert os.readlink(root / "previous-dumps") == second
+        assert dump_folders(directory) == {second, third}
+        assert leftovers(directory) == []
+        assert ask_server(server).label == "Dax, built after the kills"
+    finally:
+        stop_server(server)
