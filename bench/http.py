@@ -8,7 +8,8 @@ The three servers get the same synthetic N-Quads, one at a time on 127.0.0.1, ea
 (with its process group) when its cells are done, on error and on Ctrl+C too:
 
 - santecyber: a BuildDirectory written with write_store + publish, ``santecyber serve`` with
-  its default settings (time limit, result cap, workers, cache);
+  its default settings (time limit, result cap, workers, caches) but ``--no-access-log``
+  (oxigraph serve logs no request either);
 - oxigraph: ``oxigraph load`` then ``oxigraph serve --union-default-graph`` (without it the
   default graph is empty: every statement sits in a named graph);
 - rdflib-endpoint: an rdflib ``Dataset(default_union=True)`` parsed from the N-Quads, served
@@ -164,10 +165,13 @@ class Workload:
 
     def calls(self, workload: str, mode: str) -> Callable[[int], Call]:
         if workload == "lookup":
-            iris = self.resources if mode == "distinct" else self.resources[:5]
-            return lambda i: Call(
-                f"lookup-{i % len(iris)}", LOOKUP.replace("{iri}", iris[i % len(iris)])
-            )
+            if mode == "distinct":  # numbered too: more requests than IRIs would repeat some
+                return lambda i: Call(
+                    "lookup",
+                    LOOKUP.replace("{iri}", self.resources[i % len(self.resources)])
+                    + f"\n# request {i}\n",
+                )
+            return lambda i: Call(f"lookup-{i % 5}", LOOKUP.replace("{iri}", self.resources[i % 5]))
         if mode == "distinct":
 
             def distinct(i: int) -> Call:
@@ -282,7 +286,7 @@ def santecyber(nquads: Path, work: Path) -> Iterator[Server]:
     written = time.monotonic() - started
     port = free_port()
     command = [sys.executable, "-m", "santecyber.cli", "serve", "--port", str(port)]
-    command += ["--build-dir", str(directory.root)]
+    command += ["--build-dir", str(directory.root), "--no-access-log"]
     server = launch(
         "santecyber", command, f"http://127.0.0.1:{port}/sparql", work / "santecyber.log", 300
     )

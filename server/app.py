@@ -15,6 +15,7 @@ from santecyber.reload import install_reload
 from santecyber.server.linked_data import linked_data_router
 from santecyber.server.query_page import install_query_page
 from santecyber.server.query_service import QueryService
+from santecyber.server.replay import ReplayMiddleware
 from santecyber.server.security import install_security
 from santecyber.server.sparql_router import sparql_router
 
@@ -59,5 +60,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(linked_data_router(service, config))
     install_query_page(app)
     install_reload(app, service)
+    # outside every route, the gzip and CORS layers: replays their output (server/replay.py)
+    app.add_middleware(ReplayMiddleware, version=service.refresh, capacity=config.cache_bytes)
     install_security(app, config)  # last: the outermost middleware
     return app

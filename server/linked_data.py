@@ -28,7 +28,7 @@ from santecyber.server.describe import (
     describe,
     describe_graph,
 )
-from santecyber.server.negotiation import accepted_media_types
+from santecyber.server.negotiation import accepted_media_types, etag_matches
 from santecyber.server.pagination import BadPage, Paging, pages_link_header, requested_page
 from santecyber.server.query_service import QueryService, QueryUnavailable
 
@@ -154,17 +154,6 @@ def unavailable_as_503(
     return guarded
 
 
-def etags(header: str | None) -> set[str]:
-    """The entity tags of an If-None-Match header (weak ones compared as strong, as GET may).
-
-    >>> sorted(etags('W/"a", "b"'))
-    ['"a"', '"b"']
-    """
-    if not header:
-        return set()
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
-
-
 def context_url(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/context.jsonld"
 
@@ -237,7 +226,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         headers["ETag"] = f'"{service.version}-{__version__}-{extension}-{lang}"'
         if not target.extension:
             headers["Content-Location"] = f"/{target.path}.{MEDIA_EXTENSIONS[media_type]}"
-        if headers["ETag"] in etags(request.headers.get("if-none-match")):
+        if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
             return Response(status_code=304, headers=headers)
         if media_type == "text/html":
             html = await pages.render_resource(service, description, lang, request)

@@ -1,4 +1,4 @@
-"""HTTP content negotiation: Accept headers with q-values, aliases, and format= overrides.
+"""HTTP negotiation: Accept headers with q-values, aliases, format= overrides, and ETags.
 
 Kept free of any store or server state so that every router (SPARQL, linked data, pages)
 negotiates the same way.
@@ -148,3 +148,17 @@ def prefers(accepted: Sequence[str], media_type: str, over: Sequence[str]) -> bo
         if candidate in over or candidate == "*/*":
             return False
     return False
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison (RFC 9110 13.1.2), as GET conditionals use.
+
+    >>> etag_matches('"x", W/"v1-abc"', 'W/"v1-abc"'), etag_matches('"v2"', 'W/"v1"')
+    (True, False)
+    """
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))

@@ -17,7 +17,6 @@ import logging
 import os
 import queue
 import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import pyoxigraph as ox
 
 from santecyber.config import ServerConfig
 from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
+from santecyber.server.bounded_cache import BoundedCache
 from santecyber.server.negotiation import (
     NotAcceptable,
     choose_media_type,
@@ -53,7 +53,6 @@ __all__ = [
     "Plan",
     "QueryService",
     "QueryUnavailable",
-    "ResultCache",
     "choose_media_type",
 ]
 
@@ -101,52 +100,9 @@ class Plan:
         return f'W/"{self.key.version}-{digest}"'
 
 
-class ResultCache:
-    """Serialised answers, least recently used dropped first, bounded in bytes.
-
-    >>> cache = ResultCache(capacity=400)  # each entry below costs 100 (body and query)
-    >>> keys = [CacheKey("v1", f"q{i}", (), (), ("text/csv",)) for i in range(4)]
-    >>> for key in keys:
-    ...     cache.put(key, Answer(b"x" * 98, "text/csv"))
-    >>> cache.get(keys[0]) is not None  # used: now the most recent
-    True
-    >>> cache.put(CacheKey("v1", "q4", (), (), ()), Answer(b"y" * 98, "text/csv"))
-    >>> [cache.get(k) is not None for k in keys], cache.size
-    ([True, False, True, True], 400)
-    >>> cache.put(CacheKey("v1", "q5", (), (), ()), Answer(b"z" * 99, "text/csv"))
-    >>> len(cache)  # over a quarter of the capacity: not kept
-    4
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.size = 0
-        self._entries: OrderedDict[CacheKey, Answer] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: CacheKey) -> Answer | None:
-        with self._lock:
-            answer = self._entries.get(key)
-            if answer is not None:
-                self._entries.move_to_end(key)
-            return answer
-
-    def put(self, key: CacheKey, answer: Answer) -> None:
-        cost = len(answer.body) + len(key.query)
-        if cost > self.capacity // 4:  # one huge answer must not flush everything else
-            return
-        with self._lock:
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self.size -= len(previous.body) + len(key.query)
-            self._entries[key] = answer
-            self.size += cost
-            while self.size > self.capacity:
-                old_key, old = self._entries.popitem(last=False)
-                self.size -= len(old.body) + len(old_key.query)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+def answer_cost(key: CacheKey, answer: Answer) -> int:
+    """What an answer holds in the cache: its bytes and its query's."""
+    return len(answer.body) + len(key.query)
 
 
 class QueryService:
@@ -165,7 +121,7 @@ class QueryService:
         self.remote: RemoteStore | None = None
         self._watching = threading.Event()
         self.version = ""
-        self.cache = ResultCache(config.cache_bytes)
+        self.cache: BoundedCache[CacheKey, Answer] = BoundedCache(config.cache_bytes, answer_cost)
         self._idle: queue.Queue[QueryWorker] = queue.Queue()
         self._workers: set[QueryWorker] = set()
         self._lock = threading.Lock()
@@ -175,6 +131,7 @@ class QueryService:
         self._waiting = 0
         self._capacity = max(32, config.workers * 8)
         self._remote_down = False
+        self._pointer = str(self.directory.pointer)  # stat per request: no Path built each time
         #: (inode, mtime, size) of the CURRENT pointer when last read
         self._pointer_seen: tuple[int, int, int] | None = None
 
@@ -237,7 +194,7 @@ class QueryService:
         if self.remote is not None:
             return self.version  # kept up to date by _watch_remote
         try:
-            seen = os.stat(self.directory.pointer)
+            seen = os.stat(self._pointer)
         except FileNotFoundError:
             return self.version
         signature = (seen.st_ino, seen.st_mtime_ns, seen.st_size)

@@ -22,6 +22,7 @@ from santecyber.server.negotiation import (
     NotAcceptable,
     accepted_media_types,
     choose_media_type,
+    etag_matches,
     format_override,
     prefers,
 )
@@ -63,20 +64,6 @@ def error_response(
         status_code=status,
         headers={"Vary": "Accept", **(headers or {})},
     )
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Weak comparison (RFC 9110 13.1.2), as GET conditionals use.
-
-    >>> etag_matches('"x", W/"v1-abc"', 'W/"v1-abc"'), etag_matches('"v2"', 'W/"v1"')
-    (True, False)
-    """
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
 class Parameters:
