@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+import pyoxigraph as ox
 import pytest
 
 from santecyber.build import build
@@ -51,6 +53,18 @@ def live_server(
     server = start_server(built.root, tmp_path_factory.mktemp("logs") / "server.log")
     yield server
     stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def store(built: BuildDirectory) -> ox.Store:
+    """The built store, read-only, as the server opens it (files may use their own copy)."""
+    return built.open_current()[0]
+
+
+@pytest.fixture(scope="module")
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with live_server.client() as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from html_tree import Node, parse_html
 from santecyber.named_queries import named_queries
 from santecyber.namespaces import BASE, sparql_prefixes
 from santecyber.sparql import QuerySyntaxError, run_query
-from santecyber.store import BuildDirectory
 
 FALLBACK_QUERY = """PREFIX sc: <https://w3id.org/santecyber/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -67,11 +66,6 @@ def rendered_cell(td: Node) -> tuple[str, str | None]:
     if values:
         return (values[0].text(), None)
     return ("_:" if td.all("span", class_="bnode") else "", None)
-
-
-@pytest.fixture(scope="module")
-def store(built: BuildDirectory) -> ox.Store:
-    return built.open_current()[0]
 
 
 # --- the served page ----------------------------------------------------------------------

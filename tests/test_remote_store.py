@@ -31,7 +31,6 @@ from santecyber.config import StoreSettings
 from santecyber.namespaces import BASE
 from santecyber.remote import BUILD_GRAPH, RemoteStore, load_build
 from santecyber.sparql import run_query
-from santecyber.store import BuildDirectory
 
 OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
 USER, SECRET = "reader", "s3cret-never-logged"
@@ -191,12 +190,6 @@ def virtuoso_server(
 def backend(request: pytest.FixtureRequest) -> LiveServer:
     """The live server of the embedded store, of oxigraph serve, and of Virtuoso if installed."""
     return request.getfixturevalue(SERVERS[request.param])
-
-
-@pytest.fixture(scope="module")
-def store(built: BuildDirectory) -> ox.Store:
-    """The embedded build's store (its default graph is the merge), read-only."""
-    return built.open_current()[0]
 
 
 def rows(store: ox.Store, query: str) -> list[dict[str, str]]:

@@ -13,25 +13,12 @@ import json
 
 import httpx
 import pyoxigraph as ox
-import pytest
 from conftest import LiveServer
 
 from santecyber.sparql import run_query
 
 #: labelled resources: an answer over the 1000 bytes that gzip starts at
 QUERY = "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?s ?label # replay"
-
-
-@pytest.fixture(scope="module")
-def store(built):
-    store, _ = built.open_current()
-    return store
-
-
-@pytest.fixture(scope="module")
-def client(live_server: LiveServer):
-    with live_server.client() as client:
-        yield client
 
 
 def expected(store: ox.Store) -> list[list[str]]:

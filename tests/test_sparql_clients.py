@@ -36,12 +36,6 @@ CONSTRUCT_LABELS = (
 
 
 @pytest.fixture(scope="module")
-def store(built):
-    store, _ = built.open_current()
-    return store
-
-
-@pytest.fixture(scope="module")
 def endpoint(live_server) -> str:
     return live_server.url + "/sparql"
 

@@ -29,18 +29,6 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 SRX = "{http://www.w3.org/2005/sparql-results#}"
 
 
-@pytest.fixture(scope="module")
-def store(built):
-    store, _ = built.open_current()
-    return store
-
-
-@pytest.fixture(scope="module")
-def client(live_server):
-    with live_server.client() as client:
-        yield client
-
-
 def expected_rows(store: ox.Store, query: str, **graphs: list[str]) -> list[dict[str, str]]:
     """The rows the store gives, each a dict of variable -> lexical value."""
     result = run_query(store, query, **graphs)
