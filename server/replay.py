@@ -69,8 +69,10 @@ class ReplayMiddleware:
         headers: dict[bytes, list[bytes]] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name, []).append(value)
-        if b"authorization" in headers:  # never shared (RFC 9111 3.5), nor made to look up
-            await self.app(scope, receive, send)  # the version before the admin route does
+        if b"authorization" in headers:
+            # never replayed (RFC 9111 3.5); and reading the version here would switch to a
+            # new build before /admin/reload does, which then reports it as unchanged
+            await self.app(scope, receive, send)
             return
         body = b""
         if scope["method"] == "POST":
