@@ -2,7 +2,7 @@
 
 Analysts re-run the same queries and notebooks fetch the same pages again, while the data
 only changes with a build. A response whose ETag names the data version in service is kept
-whole as it left the app (status, headers, body already compressed), keyed by that version
+whole as it left the app (headers, body already compressed), keyed by that version
 and by what the request says: method, target, body and the request headers a response may
 vary on. The same request, while that version is served, gets those bytes back without
 routing, negotiation, query checks or compression (about 4x the requests per second of a
@@ -40,7 +40,8 @@ class RequestKey(NamedTuple):
 
 
 class Recorded(NamedTuple):
-    status: int
+    """A 200 response as sent (only those are kept)."""
+
     headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: str
@@ -99,8 +100,7 @@ class ReplayMiddleware:
             await send({"type": "http.response.start", "status": 304, "headers": kept})
             await send({"type": "http.response.body", "body": b""})
             return
-        start = {"type": "http.response.start", "status": recorded.status}
-        await send({**start, "headers": recorded.headers})
+        await send({"type": "http.response.start", "status": 200, "headers": recorded.headers})
         await send({"type": "http.response.body", "body": recorded.body})
 
     def _recorder(self, key: RequestKey, send: Send) -> Send:
@@ -131,7 +131,7 @@ class ReplayMiddleware:
         if not varies <= set(KEYED_HEADERS):
             return
         headers = [(n, b"hit" if n == CACHE_HEADER else v) for n, v in headers]
-        self.kept.put(key, Recorded(200, headers, body, etag))
+        self.kept.put(key, Recorded(headers, body, etag))
 
 
 async def read_whole_body(receive: Receive) -> tuple[bytes | None, Receive]:
