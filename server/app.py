@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.telemetry import TelemetryConfig
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
@@ -18,6 +19,13 @@ from santecyber.server.query_service import QueryService
 from santecyber.server.replay import ReplayMiddleware
 from santecyber.server.security import install_security
 from santecyber.server.sparql_router import sparql_router
+
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
@@ -38,6 +46,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         version=__version__,
         description="Knowledge graph of cyberattacks on French healthcare: SPARQL 1.1 endpoint.",
         lifespan=lifespan,
+        # nothing here configures OpenTelemetry: skip FastAPI's per-request check for it
+        telemetry=NO_TELEMETRY,
     )
     app.state.config = config
     app.state.queries = service

@@ -15,10 +15,9 @@ import asyncio
 import hashlib
 import logging
 import os
-import queue
 import threading
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -39,6 +38,7 @@ from santecyber.server.query_worker import (
     WorkRequest,
     WorkResult,
 )
+from santecyber.server.worker_pool import NoWorkerFree, WorkerPool
 from santecyber.sparql import QueryRefused, QuerySyntaxError, check_allowed, query_form_of
 from santecyber.store import BuildDirectory
 
@@ -122,13 +122,14 @@ class QueryService:
         self._watching = threading.Event()
         self.version = ""
         self.cache: BoundedCache[CacheKey, Answer] = BoundedCache(config.cache_bytes, answer_cost)
-        self._idle: queue.Queue[QueryWorker] = queue.Queue()
+        self._pool: WorkerPool[QueryWorker] | None = None
         self._workers: set[QueryWorker] = set()
         self._lock = threading.Lock()
         self._threads: ThreadPoolExecutor | None = None
         self._stopped = False
-        #: queries in flight, only touched from the event loop
+        #: queries in flight (running or waiting for a worker), only touched from the event loop
         self._waiting = 0
+        #: beyond this many in flight, 503 at once
         self._capacity = max(32, config.workers * 8)
         self._remote_down = False
         self._pointer = str(self.directory.pointer)  # stat per request: no Path built each time
@@ -138,7 +139,9 @@ class QueryService:
     # life cycle
 
     def start(self) -> None:
+        """Open the store and start the workers; called on the event loop that will serve."""
         self._stopped = False
+        self._pool = WorkerPool(asyncio.get_running_loop())
         if self.config.store is None:
             self.store, self.version = self.directory.open_current()
         else:
@@ -147,8 +150,8 @@ class QueryService:
             self._watching.clear()
             self._read_remote_version()
             threading.Thread(target=self._watch_remote, name="store-version", daemon=True).start()
-        # one thread per query in flight (running or waiting for a worker); beyond that, 503
-        self._threads = ThreadPoolExecutor(self._capacity + 4, thread_name_prefix="sparql")
+        # workers start (and replacements later) in threads: a start takes milliseconds
+        self._threads = ThreadPoolExecutor(self.config.workers, thread_name_prefix="worker-start")
         starting = [self._threads.submit(self._spawn) for _ in range(self.config.workers)]
         for future in starting:
             future.result()
@@ -178,7 +181,8 @@ class QueryService:
                 worker.close()
                 return
             self._workers.add(worker)
-        self._idle.put(worker)
+        assert self._pool is not None
+        self._pool.release_threadsafe(worker)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for operators and tests)."""
@@ -292,7 +296,7 @@ class QueryService:
         if isinstance(result, WorkResult) and result.size > limit:
             answer_stream = AnswerStream(self, worker, request, result.size, deadline)
             return Answer(b"", result.media_type, result.truncated, plan.etag, stream=answer_stream)
-        self._idle.put(worker)
+        self._release(worker)
         if isinstance(result, WorkError):
             raise _as_exception(result)
         answer = Answer(result.body, result.media_type, result.truncated, plan.etag)
@@ -311,31 +315,16 @@ class QueryService:
         return await self.run(self.plan(query, default_graphs, named_graphs, accepted))
 
     async def _borrow(self) -> QueryWorker:
-        """A free worker; when none is, wait for one in a pool thread (at most the limit)."""
+        """A free worker, waiting at most the time limit for one."""
+        assert self._pool is not None
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        assert self._threads is not None
-        future = self._threads.submit(self._take)
-        try:
-            return await asyncio.wrap_future(future)
-        except asyncio.CancelledError:  # the client left: a worker taken later goes back
-            future.add_done_callback(self._give_back)
-            raise
+            return await self._pool.borrow(self.config.query_timeout)
+        except NoWorkerFree as error:
+            raise QueryUnavailable(f"{error}: try again later") from None
 
-    def _take(self) -> QueryWorker:
-        timeout = self.config.query_timeout
-        try:
-            return self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise QueryUnavailable(
-                f"every query worker stayed busy for {timeout:g} s: try again later"
-            ) from None
-
-    def _give_back(self, future: Future[QueryWorker]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            self._idle.put(future.result())
+    def _release(self, worker: QueryWorker) -> None:
+        assert self._pool is not None
+        self._pool.release(worker)
 
     def _lost(
         self, worker: QueryWorker, request: WorkRequest, error: BaseException
@@ -405,7 +394,7 @@ class AnswerStream:
             yield chunk
         self.finished = True
         self._watchdog.cancel()
-        self.service._idle.put(self.worker)
+        self.service._release(self.worker)
 
     def _expire(self) -> None:
         timeout = self.service.config.query_timeout
