@@ -3,7 +3,7 @@ parts (``…#impact-1``, ``…#address``), the labels of everything on both side
 with the named graph that states it.
 
 Everything here runs through :class:`QueryService` (one SELECT per description), so the store is
-only touched from the query threads.
+only read by the query workers, under their time limit.
 """
 
 from __future__ import annotations

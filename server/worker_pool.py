@@ -2,9 +2,9 @@
 
 Everything happens on the event loop: a request waits on a future, and releasing a worker
 completes the oldest one. The earlier design parked each waiting request in a pool thread
-blocked on a ``queue.Queue``; every hand-over then woke a thread that took the GIL from the
-event loop, which got it back only after the 5 ms switch interval (distinct lookups at
-concurrency 16: 1,200/s with a 12.7 ms median, docs/endpoint.md "Benchmark").
+blocked on a ``queue.Queue``, so every hand-over woke a thread that then competed with the
+event loop for the GIL (distinct lookups at concurrency 16 on 100k quads, alternating runs:
+1,000-1,100/s before, 1,150-1,290/s after; docs/endpoint.md "Benchmark").
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ the calling test with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -124,6 +126,7 @@ class DevTools:
             ],
             pass_fds=(3, 4),
             preexec_fn=wire,
+            start_new_session=True,  # its helper processes go with it at close
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -200,11 +203,30 @@ class DevTools:
             )
 
     def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        """Stop chromium and every helper it started, then remove the profile.
+
+        Waiting for the main process alone is not enough: a helper still writing into the
+        profile made its removal fail ("Directory not empty") once in a full run.
+        """
+        for stop in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, stop)
+            try:
+                self.process.wait(10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self._wait_for_group()
         os.close(self.commands)
         os.close(self.events)
         self.profile.cleanup()
+
+    def _wait_for_group(self, timeout: float = 10) -> None:
+        """Until no process of chromium's group is left (helpers exit after the browser)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
