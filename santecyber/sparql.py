@@ -5,6 +5,7 @@ The default graph is the union of all graphs unless a request names default grap
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,23 +187,26 @@ class QueryResult:
         """
         if self.form == "boolean":
             return self.value.serialize(format=RESULT_FORMATS[media_type]), False  # type: ignore[union-attr]
+        answer = iter(self.value)  # type: ignore[call-overload]
         if self.form == "graph":
-            triples = list(islice(self.value, limit + 1))  # type: ignore[arg-type]
+            triples = list(islice(answer, limit))
             prefixes = PREFIXES if media_type in _PREFIXED else None
-            body = ox.serialize(
-                triples[:limit], format=GRAPH_FORMATS[media_type], prefixes=prefixes
-            )
-            return body, len(triples) > limit
+            body = ox.serialize(triples, format=GRAPH_FORMATS[media_type], prefixes=prefixes)
+            return body, next(answer, None) is not None
+        # Each row is written as its TSV line at once, and pyoxigraph reads the buffer back as
+        # a stream: holding the solution objects (about ten times their text) or a list of
+        # lines made a capped answer's peak memory several times its size.
         variables = self.value.variables  # type: ignore[union-attr]
-        rows = list(islice(self.value, limit + 1))  # type: ignore[arg-type]
         width = range(len(variables))
-        lines = ["\t".join(str(v) for v in variables)]
-        lines.extend(
-            "\t".join("" if row[i] is None else str(row[i]) for i in width) for row in rows[:limit]
-        )
-        tsv = ("\n".join(lines) + "\n").encode()
+        tsv = io.BytesIO()
+        tsv.write("\t".join(str(v) for v in variables).encode() + b"\n")
+        for row in islice(answer, limit):
+            line = "\t".join("" if row[i] is None else str(row[i]) for i in width)
+            tsv.write(line.encode() + b"\n")
+        truncated = next(answer, None) is not None
+        tsv.seek(0)
         copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-        return copy.serialize(format=RESULT_FORMATS[media_type]), len(rows) > limit
+        return copy.serialize(format=RESULT_FORMATS[media_type]), truncated
 
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
