@@ -66,6 +66,12 @@ class StoreUnavailable(Exception):
     """The remote store cannot answer now: down, too slow, refusing our credentials (503)."""
 
 
+class StoreFailed(StoreUnavailable):
+    """The remote store answered the query with an error of its own (HTTP 500), such as
+    Virtuoso's ``SR319`` (a string too long for its temporary column): the same query would
+    fail again, so the endpoint says 502 without ``Retry-After``."""
+
+
 class StoreRejected(Exception):
     """The remote store refused a request the server let through, with its reason (400)."""
 
@@ -200,7 +206,12 @@ class RemoteStore:
                 + _CREDENTIALS_HELP
             )
         reason = " ".join(response.text.split())[:300]
-        if status >= 500 or status in (404, 408, 429):
+        if status == 500:
+            return StoreFailed(
+                f"the SPARQL store at {self.where} failed on {what} (HTTP 500)"
+                + (f": {reason}" if reason else "")
+            )
+        if status > 500 or status in (404, 408, 429):
             return StoreUnavailable(
                 f"the SPARQL store at {self.where} failed (HTTP {status})"
                 + (f": {reason}" if reason else "")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from santecyber.config import StoreSettings
-from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
+from santecyber.remote import RemoteStore, StoreFailed, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import NotAcceptable, negotiate
 from santecyber.sparql import QueryRefused, QueryResult, QuerySyntaxError, run_query
 
@@ -102,6 +102,8 @@ def answer(store: ox.Store | RemoteStore, request: WorkRequest) -> WorkResult | 
         return WorkError("refused", error.status, str(error))
     except NotAcceptable as error:
         return WorkError("not-acceptable", 406, str(error), supported=tuple(error.supported))
+    except StoreFailed as error:  # before StoreUnavailable, its base: no retry will help
+        return WorkError("failed", 502, str(error))
     except StoreUnavailable as error:
         return WorkError("unavailable", 503, str(error))
     except StoreRejected as error:

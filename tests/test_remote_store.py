@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -456,6 +457,25 @@ def test_time_limit(timed: LiveServer) -> None:
     assert response.json()["timeout_seconds"] == 1
     assert "time limit" in response.json()["error"]
     assert after.status_code == 200  # the worker was replaced
+
+
+def test_a_query_the_store_fails_on_is_502_without_retry(
+    virtuoso_server: LiveServer, store
+) -> None:
+    """Virtuoso cannot sort groups holding a long GROUP_CONCAT and answers 500: the same query
+    would fail again, so 502 with its message and no Retry-After (503 invites a retry)."""
+    query = """SELECT ?p (GROUP_CONCAT(STR(?o); separator=" ") AS ?all)
+        WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"""
+    longest = max(len(row["all"]) for row in rows(store, query))
+    assert longest > 10_000  # the embedded store answers it
+    with virtuoso_server.client() as client:
+        response = client.post("/sparql", data={"query": query})
+        after = client.post("/sparql", data={"query": "ASK { ?s ?p ?o }"})
+    assert response.status_code == 502, response.text[:500]
+    assert "retry-after" not in response.headers
+    # the store's own words: SR319 (row length) or SR478 (column too long) on Virtuoso 7.2
+    assert re.search(r"\(HTTP 500\): Virtuoso \w+ Error SR\d+", response.json()["error"])
+    assert after.status_code == 200 and after.json()["boolean"] is True
 
 
 # --- the remote store's life: new builds, outages, bad loads, credentials ---------------------
