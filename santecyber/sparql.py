@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -58,6 +60,8 @@ _SERVICE = re.compile(r"(?<![?$\w:])SERVICE(?![\w:-])(?:\s+SILENT(?![\w:-]))?", 
 _IRI = re.compile(r"\s*<([^<>\"{}|^`\\\s]*)>")
 # After blanking, a prologue is only keywords and prefix names; the next word gives the form.
 _FIRST_KEYWORD = re.compile(r"\A(?:\s*(?:BASE|PREFIX\s*[^\s:]*:))*\s*([A-Za-z]+)", re.IGNORECASE)
+#: bytes of an answer (or of its TSV copy) held in memory before it spills to a temporary file
+SPOOL_BYTES = 1 << 20
 _FORMS = {"SELECT": "bindings", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
 _UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
@@ -175,9 +179,6 @@ class QueryResult:
     def serialize_limited(self, media_type: str, limit: int) -> tuple[bytes, bool]:
         """At most ``limit`` rows or triples in ``media_type``, and whether some were cut.
 
-        pyoxigraph's serialisers take a whole result, so the first rows are copied through
-        TSV (lossless: every term in N-Triples syntax) and re-read as a result of their own.
-
         >>> store = ox.Store()
         >>> for i in range(3):
         ...     store.add(ox.Quad(ox.NamedNode(f"http://e.org/{i}"), RDF_TYPE, RDF_TYPE))
@@ -185,28 +186,40 @@ class QueryResult:
         >>> body.count(b"http://e.org/"), cut
         (2, True)
         """
+        output = io.BytesIO()
+        truncated = self.write_limited(output, media_type, limit)
+        return output.getvalue(), truncated
+
+    def write_limited(self, output: BinaryIO, media_type: str, limit: int) -> bool:
+        """``serialize_limited`` into ``output``, a file or any object with ``write``.
+
+        pyoxigraph's result serialisers take a whole result, so the first rows are copied
+        through TSV (lossless: every term in N-Triples syntax) and read back as a result of
+        their own. That copy is spooled to a temporary file past ``SPOOL_BYTES``, and
+        pyoxigraph writes 8 KiB at a time: given a spooled ``output`` too, a capped answer
+        of any size needs no more than a few MiB of memory.
+        """
         if self.form == "boolean":
-            return self.value.serialize(format=RESULT_FORMATS[media_type]), False  # type: ignore[union-attr]
+            self.value.serialize(output, format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+            return False
         answer = iter(self.value)  # type: ignore[call-overload]
         if self.form == "graph":
-            triples = list(islice(answer, limit))
             prefixes = PREFIXES if media_type in _PREFIXED else None
-            body = ox.serialize(triples, format=GRAPH_FORMATS[media_type], prefixes=prefixes)
-            return body, next(answer, None) is not None
-        # Each row is written as its TSV line at once, and pyoxigraph reads the buffer back as
-        # a stream: holding the solution objects (about ten times their text) or a list of
-        # lines made a capped answer's peak memory several times its size.
+            triples = islice(answer, limit)
+            ox.serialize(triples, output, format=GRAPH_FORMATS[media_type], prefixes=prefixes)
+            return next(answer, None) is not None
         variables = self.value.variables  # type: ignore[union-attr]
         width = range(len(variables))
-        tsv = io.BytesIO()
-        tsv.write("\t".join(str(v) for v in variables).encode() + b"\n")
-        for row in islice(answer, limit):
-            line = "\t".join("" if row[i] is None else str(row[i]) for i in width)
-            tsv.write(line.encode() + b"\n")
-        truncated = next(answer, None) is not None
-        tsv.seek(0)
-        copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-        return copy.serialize(format=RESULT_FORMATS[media_type]), truncated
+        with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as tsv:
+            tsv.write("\t".join(str(v) for v in variables).encode() + b"\n")
+            for row in islice(answer, limit):
+                line = "\t".join("" if row[i] is None else str(row[i]) for i in width)
+                tsv.write(line.encode() + b"\n")
+            truncated = next(answer, None) is not None
+            tsv.seek(0)
+            copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+            copy.serialize(output, format=RESULT_FORMATS[media_type])
+        return truncated
 
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

@@ -20,16 +20,24 @@ import multiprocessing
 import os
 import resource
 import signal
+import tempfile
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
 from santecyber.config import StoreSettings
 from santecyber.remote import RemoteStore, StoreFailed, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import NotAcceptable, negotiate
-from santecyber.sparql import QueryRefused, QueryResult, QuerySyntaxError, run_query
+from santecyber.sparql import (
+    SPOOL_BYTES,
+    QueryRefused,
+    QueryResult,
+    QuerySyntaxError,
+    run_query,
+)
 
 #: forkserver: workers fork from a small clean process with these modules already imported,
 #: so a replacement is ready in milliseconds and never inherits the server's threads.
@@ -82,20 +90,28 @@ class WorkerLost(Exception):
         self.timed_out = timed_out
 
 
-def _serialised(result: QueryResult, request: WorkRequest) -> WorkResult:
+def _serialised(result: QueryResult, request: WorkRequest, output: BinaryIO | None) -> WorkResult:
     media_type = negotiate(result.form, request.accepted)
-    body, truncated = result.serialize_limited(media_type, request.max_results)
-    return WorkResult(body, media_type, truncated, result.form)
+    if output is None:
+        body, truncated = result.serialize_limited(media_type, request.max_results)
+        return WorkResult(body, media_type, truncated, result.form)
+    truncated = result.write_limited(output, media_type, request.max_results)
+    return WorkResult(b"", media_type, truncated, result.form, output.tell())
 
 
-def answer(store: ox.Store | RemoteStore, request: WorkRequest) -> WorkResult | WorkError:
-    """Run ``request`` on ``store``; every expected failure becomes a WorkError."""
+def answer(
+    store: ox.Store | RemoteStore, request: WorkRequest, output: BinaryIO | None = None
+) -> WorkResult | WorkError:
+    """Run ``request`` on ``store``; every expected failure becomes a WorkError.
+
+    With ``output``, the body is written there and the result carries only its size.
+    """
     arguments = (request.default_graphs, request.named_graphs, request.allowed_services)
     try:
         if isinstance(store, RemoteStore):
             with store.results(request.query, *arguments, version=request.version) as result:
-                return _serialised(result, request)
-        return _serialised(run_query(store, request.query, *arguments), request)
+                return _serialised(result, request, output)
+        return _serialised(run_query(store, request.query, *arguments), request, output)
     except QuerySyntaxError as error:
         return WorkError("syntax", 400, str(error), error.line, error.column)
     except QueryRefused as error:
@@ -146,22 +162,30 @@ def worker_main(
         try:
             if not isinstance(store, RemoteStore) and (store is None or request.version != version):
                 store, version = _open(root, request.version), request.version
-            response: WorkResult | WorkError = answer(store, request)
         except OSError as error:
             message = f"store {request.version} cannot be opened: {error}"
-            response = WorkError("unavailable", 503, message)
-        if request.chunk_bytes <= 0 or not isinstance(response, WorkResult):
-            connection.send(response)
+            connection.send(WorkError("unavailable", 503, message))
             continue
-        # streamed: header first (status, media type and truncation are known before any
-        # byte of the body, since the capped answer is serialised here), then the chunks;
-        # the pipe's back-pressure keeps this worker busy until the server took the last one
-        body = memoryview(response.body)
-        header = WorkResult(b"", response.media_type, response.truncated, response.form, len(body))
-        connection.send(header)
-        for start in range(0, len(body), request.chunk_bytes):
-            connection.send_bytes(body[start : start + request.chunk_bytes])
-        del body, response, header
+        _respond(connection, store, request)
+
+
+def _respond(connection: Connection, store: ox.Store | RemoteStore, request: WorkRequest) -> None:
+    """Send the answer to ``request``: whole, or (``chunk_bytes``) as a header then chunks.
+
+    Streamed, the body goes to a spooled file first (on disk past SPOOL_BYTES), so status,
+    media type, truncation and size are known before any byte of it; the pipe's
+    back-pressure then keeps this worker busy until the server took the last chunk.
+    """
+    if request.chunk_bytes <= 0:
+        connection.send(answer(store, request))
+        return
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as body:
+        response = answer(store, request, body)
+        connection.send(response)
+        if isinstance(response, WorkResult):
+            body.seek(0)
+            while chunk := body.read(request.chunk_bytes):
+                connection.send_bytes(chunk)
 
 
 class QueryWorker:
