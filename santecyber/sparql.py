@@ -196,8 +196,8 @@ class QueryResult:
         pyoxigraph's result serialisers take a whole result, so the first rows are copied
         through TSV (lossless: every term in N-Triples syntax) and read back as a result of
         their own. That copy is spooled to a temporary file past ``SPOOL_BYTES``, and
-        pyoxigraph writes 8 KiB at a time: given a spooled ``output`` too, a capped answer
-        of any size needs no more than a few MiB of memory.
+        pyoxigraph writes 8 KiB at a time: given a spooled ``output`` too, neither the copy
+        nor the answer is held in memory beyond ``SPOOL_BYTES``.
         """
         if self.form == "boolean":
             self.value.serialize(output, format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
