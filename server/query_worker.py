@@ -189,7 +189,7 @@ def _respond(connection: Connection, store: ox.Store | RemoteStore, request: Wor
 
 
 class QueryWorker:
-    """One worker process and the pipe to it; used by one thread at a time."""
+    """One worker process and the pipe to it; used by one request at a time, on the event loop."""
 
     def __init__(
         self,
@@ -216,18 +216,9 @@ class QueryWorker:
     def pid(self) -> int | None:
         return self.process.pid
 
-    def call(self, request: WorkRequest, timeout: float) -> WorkResult | WorkError:
-        """Send ``request`` and wait at most ``timeout`` s; on time out the worker is killed."""
-        try:
-            self.connection.send(request)
-            if self.connection.poll(timeout):
-                return self.connection.recv()
-        except (EOFError, OSError):
-            raise self._died() from None
-        raise self._stopped(timeout)
-
     async def call_on_loop(self, request: WorkRequest, timeout: float) -> WorkResult | WorkError:
-        """``call`` without a thread: the event loop waits for the pipe to become readable.
+        """Send ``request`` and wait at most ``timeout`` s (then the worker is killed), on the
+        event loop: it waits for the pipe to become readable, no thread is involved.
 
         The answer is then read in one go on the loop: the worker has it serialised already
         and writes it at pipe speed (milliseconds for the megabytes of a capped answer).
