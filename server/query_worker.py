@@ -124,7 +124,9 @@ def answer(
         return WorkError("unavailable", 503, str(error))
     except StoreRejected as error:
         return WorkError("failed", 400, str(error))
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
+    except OSError as error:  # the server's disk (a full TMPDIR while spooling), not the query
+        return WorkError("unavailable", 503, f"the answer could not be completed: {error}")
+    except (ValueError, TypeError, RuntimeError) as error:
         return WorkError("failed", 400, f"query evaluation failed: {error}")
 
 
