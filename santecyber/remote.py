@@ -333,6 +333,8 @@ class RemoteStore:
                 except (OSError, SyntaxError, ValueError) as error:
                     if body.error is not None:
                         raise self._unreachable(body.error) from None
+                    if isinstance(error, OSError) and error.errno is not None:
+                        raise  # our own disk (a full TMPDIR while the answer is written)
                     raise StoreRejected(
                         f"the answer of the SPARQL store cannot be read: {error}"
                     ) from None

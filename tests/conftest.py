@@ -20,7 +20,15 @@ from santecyber.store import BuildDirectory
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 # the launcher lives in the package (bench/load_test.py uses it too); tests import it from here
-__all__ = ["LiveServer", "free_port", "run_cli", "start_server", "stop_server"]
+__all__ = [
+    "LiveServer",
+    "free_port",
+    "mount_tmpfs",
+    "run_cli",
+    "start_server",
+    "stop_server",
+    "used_bytes",
+]
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +88,23 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(ROOT / "data", target)
     return target
+
+
+def mount_tmpfs(target: Path, size: int) -> str | None:
+    """Mount a tmpfs of ``size`` bytes at ``target``; None on success, else why it could not."""
+    target.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return "mounting a size-limited file system needs root (tmpfs or a loop device)"
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(target)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode == 0:
+        return None
+    return f"mount -t tmpfs failed: {done.stderr.strip()}"
+
+
+def used_bytes(path: Path) -> int:
+    stat = os.statvfs(path)
+    return (stat.f_blocks - stat.f_bfree) * stat.f_frsize

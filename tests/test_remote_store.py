@@ -25,7 +25,15 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import LiveServer, free_port, run_cli, start_server, stop_server
+from conftest import (
+    LiveServer,
+    free_port,
+    mount_tmpfs,
+    run_cli,
+    start_server,
+    stop_server,
+    used_bytes,
+)
 from rdflib.compare import isomorphic
 
 from santecyber.config import StoreSettings
@@ -713,3 +721,36 @@ def test_dataset_mode_with_thousands_of_graphs(tmp_path: Path, engine: str) -> N
     finally:
         store.close()
         stop()
+
+
+@pytest.mark.parametrize("kind", ["embedded", "remote"])
+def test_a_full_temporary_disk_is_503_and_the_server_goes_on(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+):
+    """A streamed answer is spooled to TMPDIR (on disk past 1 MiB); with that disk full the
+    client gets 503 with Retry-After and the reason (the server's fault, not the query's),
+    and the next query is answered."""
+    spool = tmp_path / "tiny-tmp"
+    why = mount_tmpfs(spool, 256 << 10)
+    if why is not None:
+        pytest.skip(why)
+    if kind == "embedded":
+        root, env = request.getfixturevalue("built").root, {}
+    else:
+        root = request.getfixturevalue("remote_build")
+        env = remote_env(request.getfixturevalue("oxigraph"))
+    env |= {"TMPDIR": str(spool), "SANTECYBER_QUERY_WORKERS": "1"}
+    server = start_server(root, tmp_path / "server.log", env)
+    every_row_per_attack = "SELECT ?s ?p ?o ?a WHERE { ?s ?p ?o . ?a a sc:Attack }"
+    try:
+        with server.client() as client:
+            full = client.get("/sparql", params={"query": every_row_per_attack, "format": "csv"})
+            after = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"})
+        assert full.status_code == 503, full.text
+        assert "No space left on device" in full.text
+        assert full.headers["retry-after"]
+        assert after.status_code == 200 and after.json()["boolean"] is True
+        assert used_bytes(spool) < 64 << 10  # the spooled file went with the error
+    finally:
+        stop_server(server)
+        subprocess.run(["umount", "-l", str(spool)], check=False)
