@@ -19,9 +19,10 @@ from santecyber.build import ValidationFailed, build, compile_graph
 from santecyber.errors import InputError, Location
 from santecyber.named_queries import resolve_query
 from santecyber.paths import BUILD_DIR, DATA_DIR
+from santecyber.query_policy import QueryRefused, QuerySyntaxError
 from santecyber.remote import redact
 from santecyber.reports import RENDERERS, failing, render_text, summary
-from santecyber.sparql import GRAPH_FORMATS, QueryRefused, QuerySyntaxError, run_query
+from santecyber.sparql import GRAPH_FORMATS, run_query
 from santecyber.store import BuildDirectory
 from santecyber.validation import (
     ValidationError,

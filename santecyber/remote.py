@@ -35,7 +35,8 @@ import pyoxigraph as ox
 from santecyber import __version__
 from santecyber.config import StoreSettings
 from santecyber.namespaces import BASE, PREFIXES
-from santecyber.sparql import QueryResult, code_only, run_query
+from santecyber.query_policy import code_only
+from santecyber.sparql import QueryResult, run_query
 
 BUILD_GRAPH = BASE + "graph/reference/build"
 IDENTIFIER = "http://purl.org/dc/terms/identifier"

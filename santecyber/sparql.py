@@ -6,7 +6,6 @@ The default graph is the union of all graphs unless a request names default grap
 from __future__ import annotations
 
 import io
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,14 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from santecyber.namespaces import PREFIXES
+from santecyber.query_policy import (
+    READ_ONLY_MESSAGE,
+    QueryRefused,
+    check_allowed,
+    check_no_hidden_service,
+    is_update,
+    syntax_error,
+)
 
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -50,111 +57,8 @@ FORMAT_NAMES: dict[str, str] = {
     "trig": "application/trig",
 }
 
-# Strings, IRIs and comments are blanked before looking for forbidden keywords, so that
-# "SERVICE" inside a literal or an IRI is not mistaken for the keyword.
-_NOT_CODE = re.compile(
-    r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|<[^<>\"{}|^`\\\s]*>|#[^\n]*",
-    re.DOTALL,
-)
-_SERVICE = re.compile(r"(?<![?$\w:])SERVICE(?![\w:-])(?:\s+SILENT(?![\w:-]))?", re.IGNORECASE)
-_IRI = re.compile(r"\s*<([^<>\"{}|^`\\\s]*)>")
-# After blanking, a prologue is only keywords and prefix names; the next word gives the form.
-_FIRST_KEYWORD = re.compile(r"\A(?:\s*(?:BASE|PREFIX\s*[^\s:]*:))*\s*([A-Za-z]+)", re.IGNORECASE)
 #: bytes of an answer (or of its TSV copy) held in memory before it spills to a temporary file
 SPOOL_BYTES = 1 << 20
-_FORMS = {"SELECT": "bindings", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
-_UPDATE_KEYWORDS = frozenset(
-    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-)
-
-
-class QueryRefused(Exception):
-    """A query that is valid but not allowed here (update, federation)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class QuerySyntaxError(Exception):
-    """A query the parser rejects; ``line`` and ``column`` count from 1 (0: unknown)."""
-
-    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
-        super().__init__(message)
-        self.line = line
-        self.column = column
-
-
-READ_ONLY_MESSAGE = "SPARQL Update (including LOAD) is not allowed: this endpoint is read-only"
-
-
-def code_only(query: str) -> str:
-    """``query`` with strings, IRIs and comments blanked, every offset kept."""
-    return _NOT_CODE.sub(lambda m: " " * len(m.group(0)), query)
-
-
-def query_form_of(query: str) -> str | None:
-    r"""'bindings', 'boolean', 'graph' or 'update' from the first keyword; None if unclear.
-
-    Cheap enough to run before anything touches the store, so that content negotiation
-    and refusals happen first.
-
-    >>> query_form_of("PREFIX ask: <x:> # SELECT\nCONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-    'graph'
-    >>> query_form_of("load <http://example.org/data.ttl>")
-    'update'
-    """
-    match = _FIRST_KEYWORD.match(code_only(query))
-    if not match:
-        return None
-    keyword = match.group(1).upper()
-    if keyword in _UPDATE_KEYWORDS:
-        return "update"
-    return _FORMS.get(keyword)
-
-
-def is_update(text: str) -> bool:
-    """Whether ``text`` parses as SPARQL Update (parsed only, never run)."""
-    from rdflib.plugins.sparql.parser import parseUpdate  # slow import: only when needed
-
-    try:
-        parseUpdate(text)
-    except Exception:  # any parse failure means: not an update
-        return False
-    return True
-
-
-def service_iris(query: str) -> list[str | None]:
-    """The endpoint of every SERVICE clause, None where it is not a plain ``<IRI>``.
-
-    >>> service_iris("SELECT * { SERVICE SILENT <http://e.org/sparql> { ?s ?p ?o } }")
-    ['http://e.org/sparql']
-    >>> service_iris('SELECT * { ?s ?p "SERVICE <x:y>" SERVICE ?where { } }')
-    [None]
-    """
-    iris: list[str | None] = []
-    for match in _SERVICE.finditer(code_only(query)):
-        iri = _IRI.match(query, match.end())
-        iris.append(iri.group(1) if iri else None)
-    return iris
-
-
-def check_allowed(query: str, allowed_services: Sequence[str] = ()) -> None:
-    """Refuse updates and federation before anything runs.
-
-    SERVICE is refused unless its endpoint is one of ``allowed_services`` (an operator's
-    allow-list, empty by default: no outbound requests at all).
-    """
-    if query_form_of(query) == "update":
-        raise QueryRefused(READ_ONLY_MESSAGE, 403)
-    for iri in service_iris(query):
-        if iri is None or iri not in allowed_services:
-            where = f" <{iri}>" if iri else " with a variable or prefixed name"
-            raise QueryRefused(
-                f"SERVICE{where} is not allowed: this endpoint makes no outbound requests"
-                + (" except to its allow-list" if allowed_services else ""),
-                403,
-            )
 
 
 @dataclass(frozen=True)
@@ -226,21 +130,6 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _PREFIXED = {"text/turtle", "application/trig", "application/rdf+xml"}
 
 
-_POSITION = re.compile(r"line (\d+) between columns (\d+)|at line (\d+) column (\d+)|(\d+):(\d+)")
-
-
-def _syntax_error(error: SyntaxError) -> QuerySyntaxError:
-    message = str(error)
-    if len(message) > 300:  # the parser lists every expected character class: keep the gist
-        message = message[:300].rsplit(",", 1)[0] + ", …"
-    match = _POSITION.search(message)
-    message = re.sub(r"^error at \d+:\d+: ", "", message)
-    if match:
-        numbers = [int(g) for g in match.groups() if g is not None]
-        return QuerySyntaxError(message, numbers[0], numbers[1])
-    return QuerySyntaxError(message)
-
-
 def query_form(result: object) -> str:
     if isinstance(result, ox.QuerySolutions):
         return "bindings"
@@ -267,6 +156,7 @@ def run_query(
     ('bindings', ['"o"'])
     """
     check_allowed(query, allowed_services)
+    check_no_hidden_service(query)
     options: dict[str, object] = {"prefixes": PREFIXES}
     if default_graphs:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
@@ -278,5 +168,5 @@ def run_query(
     except SyntaxError as error:
         if is_update(query):
             raise QueryRefused(READ_ONLY_MESSAGE, 403) from None
-        raise _syntax_error(error) from None
+        raise syntax_error(error) from None
     return QueryResult(query_form(result), result)

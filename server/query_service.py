@@ -24,6 +24,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 
 from santecyber.config import ServerConfig
+from santecyber.query_policy import QueryRefused, QuerySyntaxError, check_allowed, query_form_of
 from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
 from santecyber.server.bounded_cache import BoundedCache
 from santecyber.server.negotiation import (
@@ -39,7 +40,6 @@ from santecyber.server.query_worker import (
     WorkResult,
 )
 from santecyber.server.worker_pool import NoWorkerFree, WorkerPool
-from santecyber.sparql import QueryRefused, QuerySyntaxError, check_allowed, query_form_of
 from santecyber.store import BuildDirectory
 
 LOG = logging.getLogger("santecyber.sparql")

@@ -29,15 +29,10 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from santecyber.config import StoreSettings
+from santecyber.query_policy import QueryRefused, QuerySyntaxError
 from santecyber.remote import RemoteStore, StoreFailed, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import NotAcceptable, negotiate
-from santecyber.sparql import (
-    SPOOL_BYTES,
-    QueryRefused,
-    QueryResult,
-    QuerySyntaxError,
-    run_query,
-)
+from santecyber.sparql import SPOOL_BYTES, QueryResult, run_query
 
 #: forkserver: workers fork from a small clean process with these modules already imported,
 #: so a replacement is ready in milliseconds and never inherits the server's threads.

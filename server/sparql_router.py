@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.types import Receive, Scope, Send
 
 from santecyber.config import ServerConfig
+from santecyber.query_policy import READ_ONLY_MESSAGE, QueryRefused, QuerySyntaxError
 from santecyber.server.negotiation import (
     NotAcceptable,
     accepted_media_types,
@@ -38,7 +39,6 @@ from santecyber.server.service_description import (
     graph_sizes,
     serialize_description,
 )
-from santecyber.sparql import READ_ONLY_MESSAGE, QueryRefused, QuerySyntaxError
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 QUERY_CONTENT_TYPES = ["application/sparql-query", "application/x-www-form-urlencoded"]

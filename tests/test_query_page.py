@@ -14,7 +14,8 @@ from html_tree import Node, parse_html
 
 from santecyber.named_queries import named_queries
 from santecyber.namespaces import BASE, sparql_prefixes
-from santecyber.sparql import QuerySyntaxError, run_query
+from santecyber.query_policy import QuerySyntaxError
+from santecyber.sparql import run_query
 
 FALLBACK_QUERY = """PREFIX sc: <https://w3id.org/santecyber/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -17,7 +17,8 @@ import rdflib
 from conftest import start_server, stop_server
 
 from santecyber.namespaces import sparql_prefixes
-from santecyber.sparql import QuerySyntaxError, run_query
+from santecyber.query_policy import QuerySyntaxError
+from santecyber.sparql import run_query
 from santecyber.store import BuildDirectory
 
 COUNT_ATTACKS = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a sc:Attack }"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from conftest import LiveServer, start_server, stop_server
 
+from santecyber.query_policy import MAX_NESTING
 from santecyber.sparql import run_query
 
 TIMEOUT = 3
@@ -26,6 +28,7 @@ MAX_BODY_BYTES = 2000
 #: a cross join of the whole store with itself four times: never finishes on its own
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ATTACKS = "SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a"
+SPARQL_QUERY = {"Content-Type": "application/sparql-query"}
 REMOTE_ANSWER = {
     "head": {"vars": ["x"]},
     "results": {"bindings": [{"x": {"type": "literal", "value": "from afar"}}]},
@@ -104,6 +107,16 @@ def attack_count(store) -> int:
         "select * where {{ service silent <{url}/sparql> {{ ?s ?p ?o }} }}",
         "SELECT * WHERE {{ VALUES ?e {{ <{url}/sparql> }} SERVICE ?e {{ ?s ?p ?o }} }}",
         "ASK {{ ?a a sc:Attack OPTIONAL {{ SERVICE <{url}/x> {{ ?a ?p ?o }} }} }}",
+        # an escaped '#' or quote in a prefixed name opens no comment or string
+        r"SELECT * {{ OPTIONAL {{ ?s id:x\#y ?o }} SERVICE <{url}/x> {{ ?a ?b ?c }} }}",
+        r"SELECT * {{ OPTIONAL {{ ?s id:x\'y ?o }} SERVICE <{url}/x> {{ ?a ?b ?c }} }} # '",
+        # a comment ends at \r too; a long string may hold an escaped quote
+        "SELECT * {{ # note\rSERVICE <{url}/x> {{ ?a ?b ?c }} }}",
+        r"SELECT * {{ BIND('''a\'''' AS ?x) SERVICE <{url}/x> {{ ?a ?b ?c }} }} #'",
+        r'SELECT * {{ BIND("""a\"""" AS ?x) SERVICE <{url}/x> {{ ?a ?b ?c }} }} #"',
+        # '<' as less-than, then a string: the lexer reads an IRI and misses SERVICE, so
+        # the check before the run (pyoxigraph's own parser) is what refuses it
+        "SELECT * {{ ?s ?p ?o FILTER(?o<'x>' ) SERVICE <{url}/x> {{ ?a ?b ?c }} }} #'",
     ],
 )
 def test_service_is_refused_before_any_request_goes_out(live_server, listener, template):
@@ -116,15 +129,22 @@ def test_service_is_refused_before_any_request_goes_out(live_server, listener, t
     assert seen == []
 
 
-def test_the_word_service_in_strings_iris_and_comments_is_fine(live_server):
+def test_the_word_service_in_strings_iris_names_and_comments_is_fine(live_server):
     query = (
-        'SELECT ?x WHERE { BIND("SERVICE <x:y>" AS ?x) '
+        "PREFIX service: <http://example.org/> "
+        'SELECT ?x ?service WHERE { BIND("SERVICE <x:y>" AS ?x) BIND(service:a AS ?service) '
         "FILTER(?x != <http://example.org/SERVICE>) } # SERVICE <x:z>"
     )
+    broken = 'ASK { ?s ?p "service" FILTER(?s = ) }'
     with live_server.client() as client:
         response = client.get("/sparql", params={"query": query})
+        error = client.get("/sparql", params={"query": broken})
+        plain = client.get("/sparql", params={"query": broken.replace("service", "cabinet")})
     assert response.status_code == 200
-    assert rows(response) == [{"x": "SERVICE <x:y>"}]
+    assert rows(response) == [{"x": "SERVICE <x:y>", "service": "http://example.org/a"}]
+    # a syntax error after the word is reported as without it: same place, same words
+    assert (error.status_code, plain.status_code) == (400, 400)
+    assert error.json() == plain.json() and error.json()["column"] > broken.index("service")
 
 
 @pytest.mark.parametrize(
@@ -184,9 +204,18 @@ def test_an_operator_can_allow_listed_service_endpoints(built, listener, tmp_pat
                 "/sparql",
                 data={"query": f"SELECT * {{ BIND(<{allowed}> AS ?e) SERVICE ?e {{ ?x ?p ?o }} }}"},
             )
+            # a second, unlisted SERVICE that the lexer misses ('<' read as an IRI)
+            hidden = client.post(
+                "/sparql",
+                data={
+                    "query": f"SELECT * {{ SERVICE <{allowed}> {{ ?x ?p ?o }} "
+                    f"FILTER(?x<'x>' ) SERVICE <{url}/else> {{ ?x ?p ?o }} }} #'"
+                },
+            )
             description = client.get("/sparql", headers={"Accept": "text/turtle"})
     finally:
         stop_server(server)
+    assert hidden.status_code == 403, hidden.text
     assert listed.status_code == 200, listed.text
     assert rows(listed) == [{"x": "from afar"}]
     assert (unlisted.status_code, variable.status_code) == (403, 403)
@@ -311,6 +340,27 @@ def test_answers_within_the_cap_carry_no_flag(limited, store):
 # sizes
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE " + "{" * 3000 + "?s ?p ?o" + "}" * 3000,
+        "SELECT (" + "(" * 5000 + "1" + ")" * 5000 + " AS ?x) {}",
+    ],
+    ids=["braces", "parentheses"],
+)
+def test_nesting_deep_enough_to_crash_the_parser_is_400_where_it_is(live_server, query):
+    """pyoxigraph's parser overflowed its stack near 3,000 levels and took the worker down
+    (503); the nesting is refused first, at the bracket one level too deep."""
+    too_deep = [m.start() for m in re.finditer(r"[{(]", query)][MAX_NESTING]
+    with live_server.client() as client:
+        response = client.post("/sparql", content=query, headers=SPARQL_QUERY)
+        shallow = client.get("/sparql", params={"query": "SELECT ?x {" * 50 + "}" * 50})
+    assert response.status_code == 400, response.text
+    assert str(MAX_NESTING) in response.json()["error"]
+    assert (response.json()["line"], response.json()["column"]) == (1, too_deep + 1)
+    assert shallow.status_code == 200, shallow.text
+
+
 def padded(length: int) -> str:
     base = "ASK { ?a a sc:Attack } #"
     return base + "x" * (length - len(base))
@@ -323,7 +373,7 @@ def test_query_length_limit(limited):
         too_long_post = client.post(
             "/sparql",
             content=padded(MAX_QUERY_LENGTH + 1),
-            headers={"Content-Type": "application/sparql-query"},
+            headers=SPARQL_QUERY,
         )
     assert at_limit.status_code == 200 and at_limit.json()["boolean"] is True
     assert too_long_get.status_code == 414
@@ -338,7 +388,7 @@ def test_body_size_limit(limited):
         )
         chunks = (b"ASK {} #" + b"x" * 500 for _ in range(10))  # no Content-Length: streamed
         streamed = client.post(
-            "/sparql", content=chunks, headers={"Content-Type": "application/sparql-query"}
+            "/sparql", content=chunks, headers=SPARQL_QUERY
         )
     assert big_form.status_code == 413 and str(MAX_BODY_BYTES) in big_form.json()["error"]
     assert streamed.status_code == 413

@@ -1,0 +1,249 @@
+"""What a query may do here, decided before it runs: read only, no outbound request.
+
+Two layers. ``check_allowed`` is cheap enough for every request: a lexer blanks strings,
+IRIs and comments, then refuses updates, SERVICE outside the operator's allow-list, and
+nesting deep enough to overflow the parser's stack. ``check_no_hidden_service`` runs just
+before a query does (in the worker that can be killed): it asks pyoxigraph's own parser
+whether any other spelling of "service" in the text is the keyword, so that a lexer gap
+can never become a request to the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from santecyber.namespaces import PREFIXES
+
+
+class QueryRefused(Exception):
+    """A query that is valid but not allowed here (update, federation)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class QuerySyntaxError(Exception):
+    """A query the parser rejects; ``line`` and ``column`` count from 1 (0: unknown)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+READ_ONLY_MESSAGE = "SPARQL Update (including LOAD) is not allowed: this endpoint is read-only"
+#: pyoxigraph's parser recurses per bracket and overflows its stack near 3,000 levels
+MAX_NESTING = 500
+
+# The terminals in which SERVICE is not a keyword, after SPARQL 1.1's grammar (section
+# 19.8): long and short strings with their escapes, IRIs, comments (to the end of a line,
+# \r or \n), and a backslash escape in a prefixed name (id:a\#b), which is blanked with
+# the name so that its '#' or quote starts no comment or string.
+_NOT_CODE = re.compile(
+    r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"
+    r'|"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r'|"(?:[^"\\\n\r]|\\.)*"'
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
+    r"|#[^\n\r]*"
+    r"|\\.",
+    re.DOTALL,
+)
+_SERVICE = re.compile(r"(?<![?$\w:])SERVICE(?![\w:-])(?:\s+SILENT(?![\w:-]))?", re.IGNORECASE)
+#: the word anywhere: in a string, an IRI, a comment, a name, or the keyword
+_SERVICE_WORD = re.compile(r"service", re.IGNORECASE)
+_IRI = re.compile(r"\s*<([^<>\"{}|^`\\\x00-\x20]*)>")
+# After blanking, a prologue is only keywords and prefix names; the next word gives the form.
+_FIRST_KEYWORD = re.compile(r"\A(?:\s*(?:BASE|PREFIX\s*[^\s:]*:))*\s*([A-Za-z]+)", re.IGNORECASE)
+_FORMS = {"SELECT": "bindings", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+_UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+_BRACKETS = re.compile(r"[{}()\[\]]")
+_POSITION = re.compile(r"line (\d+) between columns (\d+)|at line (\d+) column (\d+)|(\d+):(\d+)")
+
+
+@dataclass(frozen=True)
+class ServiceClause:
+    """A SERVICE keyword as the lexer sees it: where it is, and its endpoint if an IRI."""
+
+    start: int
+    end: int
+    endpoint: str | None
+
+
+def code_only(query: str) -> str:
+    """``query`` with strings, IRIs and comments blanked, every offset kept.
+
+    >>> code_only('ASK { <x:s> ?p "# not a comment" } # a comment')
+    'ASK {       ?p                   }            '
+    """
+    return _NOT_CODE.sub(lambda m: " " * len(m.group(0)), query)
+
+
+def query_form_of(query: str) -> str | None:
+    r"""'bindings', 'boolean', 'graph' or 'update' from the first keyword; None if unclear.
+
+    Cheap enough to run before anything touches the store, so that content negotiation
+    and refusals happen first.
+
+    >>> query_form_of("PREFIX ask: <x:> # SELECT\nCONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    'graph'
+    >>> query_form_of("load <http://example.org/data.ttl>")
+    'update'
+    """
+    match = _FIRST_KEYWORD.match(code_only(query))
+    if not match:
+        return None
+    keyword = match.group(1).upper()
+    if keyword in _UPDATE_KEYWORDS:
+        return "update"
+    return _FORMS.get(keyword)
+
+
+def is_update(text: str) -> bool:
+    """Whether ``text`` parses as SPARQL Update (parsed only, never run)."""
+    from rdflib.plugins.sparql.parser import parseUpdate  # slow import: only when needed
+
+    try:
+        parseUpdate(text)
+    except Exception:  # any parse failure means: not an update
+        return False
+    return True
+
+
+def service_clauses(query: str) -> list[ServiceClause]:
+    r"""Every SERVICE keyword the lexer finds, with its endpoint (None unless a plain IRI).
+
+    >>> [c.endpoint for c in service_clauses("SELECT * { SERVICE SILENT <http://e.org/q> {} }")]
+    ['http://e.org/q']
+    >>> [c.endpoint for c in service_clauses('SELECT * { ?s ?p "SERVICE <x:y>" SERVICE ?at {} }')]
+    [None]
+    >>> [c.start for c in service_clauses(r"SELECT * { ?s id:a\#b ?o SERVICE <x:y> {} }")]
+    [25]
+    """
+    clauses = []
+    for match in _SERVICE.finditer(code_only(query)):
+        iri = _IRI.match(query, match.end())
+        clauses.append(ServiceClause(match.start(), match.end(), iri.group(1) if iri else None))
+    return clauses
+
+
+def check_allowed(query: str, allowed_services: Sequence[str] = ()) -> None:
+    """Refuse updates, federation and parser-crashing nesting before anything runs.
+
+    SERVICE is refused unless its endpoint is one of ``allowed_services`` (an operator's
+    allow-list, empty by default: no outbound requests at all).
+    """
+    check_nesting(query)
+    if query_form_of(query) == "update":
+        raise QueryRefused(READ_ONLY_MESSAGE, 403)
+    for clause in service_clauses(query):
+        if clause.endpoint is None or clause.endpoint not in allowed_services:
+            where = (
+                f" <{clause.endpoint}>" if clause.endpoint else " with a variable or prefixed name"
+            )
+            raise QueryRefused(
+                f"SERVICE{where} is not allowed: this endpoint makes no outbound requests"
+                + (" except to its allow-list" if allowed_services else ""),
+                403,
+            )
+
+
+def check_nesting(query: str) -> None:
+    """Refuse brackets nested past MAX_NESTING, counted over the whole text (strings too:
+    a lexer gap must not let a query crash the parser), with the place it goes too deep.
+
+    >>> check_nesting("ASK " + "{" * 600 + "}" * 600)
+    Traceback (most recent call last):
+    ...
+    santecyber.query_policy.QuerySyntaxError: brackets nested deeper than 500
+    """
+    depth = 0
+    for match in _BRACKETS.finditer(query):
+        depth = depth + 1 if match.group() in "{([" else max(depth - 1, 0)
+        if depth > MAX_NESTING:
+            line, column = _line_column(query, match.start())
+            raise QuerySyntaxError(f"brackets nested deeper than {MAX_NESTING}", line, column)
+
+
+def check_no_hidden_service(query: str) -> None:
+    """Refuse a SERVICE keyword that the lexer took for a string, IRI, comment or name.
+
+    Each other spelling of "service" gets its last letter turned into "_" (which breaks the
+    keyword and keeps a name a name) and each SERVICE the lexer found becomes GRAPH (same
+    shape, no request; those were already checked against the allow-list). pyoxigraph
+    then parses that text on an empty store. If it fails at or after a changed word, the
+    query is refused: 403 when rdflib's parser reads the original as valid SPARQL (so the
+    change broke a keyword), else 400 with pyoxigraph's message, as the original would get.
+    """
+    words = list(_SERVICE_WORD.finditer(query))
+    clauses = service_clauses(query)
+    found = {clause.start for clause in clauses}
+    hidden = [word for word in words if word.start() not in found]
+    if not hidden:
+        return
+    text = list(query)
+    for word in hidden:
+        text[word.end() - 1] = "_"
+    for clause in clauses:
+        text[clause.start : clause.end] = "GRAPH".ljust(clause.end - clause.start)
+    try:
+        ox.Store().query("".join(text), prefixes=PREFIXES)
+    except SyntaxError as error:
+        failure = syntax_error(error)
+        at = _offset(query, failure.line, failure.column)
+        if at is not None and at < hidden[0].start():
+            return  # the original fails there too: the run reports it
+        if _parses_elsewhere(query):
+            raise QueryRefused(
+                f"SERVICE at line {failure.line}, column {failure.column} is not allowed:"
+                " this endpoint makes no outbound requests",
+                403,
+            ) from None
+        raise failure from None
+
+
+def syntax_error(error: SyntaxError) -> QuerySyntaxError:
+    """pyoxigraph's SyntaxError, shortened, with its line and column."""
+    message = str(error)
+    if len(message) > 300:  # the parser lists every expected character class: keep the gist
+        message = message[:300].rsplit(",", 1)[0] + ", …"
+    match = _POSITION.search(message)
+    message = re.sub(r"^error at \d+:\d+: ", "", message)
+    if match:
+        numbers = [int(g) for g in match.groups() if g is not None]
+        return QuerySyntaxError(message, numbers[0], numbers[1])
+    return QuerySyntaxError(message)
+
+
+def _parses_elsewhere(query: str) -> bool:
+    from rdflib.plugins.sparql.parser import parseQuery  # slow import: only when needed
+
+    try:
+        parseQuery(query)
+    except Exception:  # any parse failure means: not valid SPARQL for rdflib either
+        return False
+    return True
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _offset(text: str, line: int, column: int) -> int | None:
+    """The character offset of a 1-based line and column (pyoxigraph counts characters)."""
+    if line < 1 or column < 1:
+        return None
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    return start + column - 1
