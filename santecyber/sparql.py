@@ -117,13 +117,19 @@ class QueryResult:
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as tsv:
             tsv.write("\t".join(str(v) for v in variables).encode() + b"\n")
             for row in islice(answer, limit):
-                line = "\t".join("" if row[i] is None else str(row[i]) for i in width)
+                line = "\t".join("" if row[i] is None else _tsv_term(row[i]) for i in width)
                 tsv.write(line.encode() + b"\n")
             truncated = next(answer, None) is not None
             tsv.seek(0)
             copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
             copy.serialize(output, format=RESULT_FORMATS[media_type])
         return truncated
+
+
+def _tsv_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term as TSV writes it: N-Triples syntax, a triple term inside ``<<( )>>``
+    (``str`` leaves the outer one bare, which the TSV parser refuses)."""
+    return f"<<( {term} )>>" if type(term) is ox.Triple else str(term)
 
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

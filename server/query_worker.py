@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import resource
@@ -33,6 +34,8 @@ from santecyber.query_policy import QueryRefused, QuerySyntaxError
 from santecyber.remote import RemoteStore, StoreFailed, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import NotAcceptable, negotiate
 from santecyber.sparql import SPOOL_BYTES, QueryResult, run_query
+
+LOG = logging.getLogger("santecyber.sparql")
 
 #: forkserver: workers fork from a small clean process with these modules already imported,
 #: so a replacement is ready in milliseconds and never inherits the server's threads.
@@ -123,6 +126,11 @@ def answer(
         return WorkError("unavailable", 503, f"the answer could not be completed: {error}")
     except (ValueError, TypeError, RuntimeError) as error:
         return WorkError("failed", 400, f"query evaluation failed: {error}")
+    except MemoryError:  # past SANTECYBER_WORKER_MEMORY_MB in Python; pyoxigraph aborts instead
+        return WorkError("unavailable", 503, "the query needs more memory than a worker has")
+    except Exception as error:  # a bug of ours or of a library: the worker stays up to say so
+        LOG.exception("query failed unexpectedly: %.200r", request.query)
+        return WorkError("failed", 500, f"internal error: {type(error).__name__}: {error}")
 
 
 def _open(build_root: Path, version: str) -> ox.Store:
@@ -261,7 +269,8 @@ class QueryWorker:
     def _died(self) -> WorkerLost:
         self.kill()
         code = self.process.exitcode
-        reason = " (out of memory)" if code in (-signal.SIGABRT, -signal.SIGKILL, 1) else ""
+        # past its address-space cap, pyoxigraph aborts or the kernel kills: the likely cause
+        reason = " (out of memory)" if code in (-signal.SIGABRT, -signal.SIGKILL) else ""
         return WorkerLost(f"the query worker stopped while running this query{reason}", False)
 
     def _stopped(self, timeout: float) -> WorkerLost:

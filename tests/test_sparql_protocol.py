@@ -176,6 +176,21 @@ def test_select_in_xml_csv_and_tsv(client, store):
     assert lines[0] == "?a" and lines[1:] == [f"<{a}>" for a in expected]
 
 
+@pytest.mark.parametrize("format_name", ["json", "xml", "csv", "tsv"])
+def test_triple_terms_in_select_answers(client, store, format_name):
+    """SPARQL 1.2 triple terms as values (they once took the worker down: 503)."""
+    query = "SELECT ?t WHERE { ?a a sc:Attack BIND(<<( ?a a sc:Attack )>> AS ?t) } LIMIT 1"
+    attack = expected_rows(store, "SELECT ?a WHERE { ?a a sc:Attack } LIMIT 1")[0]["a"]
+    response = client.get("/sparql", params={"query": query, "format": format_name})
+    assert response.status_code == 200, response.text
+    assert attack in response.text
+    if format_name == "json":
+        term = response.json()["results"]["bindings"][0]["t"]
+        assert term["type"] == "triple" and term["value"]["subject"]["value"] == attack
+    if format_name == "tsv":
+        assert response.text.splitlines()[1].startswith(f"<<( <{attack}> ")
+
+
 @pytest.mark.parametrize(
     ("media_type", "rdflib_format"),
     [

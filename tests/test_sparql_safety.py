@@ -387,9 +387,7 @@ def test_body_size_limit(limited):
             "/sparql", data={"query": "ASK {}", "named-graph-uri": "x:" + "g" * MAX_BODY_BYTES}
         )
         chunks = (b"ASK {} #" + b"x" * 500 for _ in range(10))  # no Content-Length: streamed
-        streamed = client.post(
-            "/sparql", content=chunks, headers=SPARQL_QUERY
-        )
+        streamed = client.post("/sparql", content=chunks, headers=SPARQL_QUERY)
     assert big_form.status_code == 413 and str(MAX_BODY_BYTES) in big_form.json()["error"]
     assert streamed.status_code == 413
 
