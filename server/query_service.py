@@ -412,6 +412,10 @@ class AnswerStream:
             LOG.info("answer abandoned mid-stream; query: %.200r", self.request.query)
             self._end(ConnectionAbortedError())
 
+    def discard(self) -> None:
+        """End the worker without reading the answer (HEAD: the size was all it needed)."""
+        self._end(ConnectionAbortedError())
+
 
 class _Lookups:
     """The server's own small lookups on a remote store, shaped like ``ox.Store.query``.

@@ -204,7 +204,7 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
             if conditional and etag_matches(request.headers.get("if-none-match"), plan.etag):
                 headers = {"ETag": plan.etag, "Vary": "Accept", "Cache-Control": CACHE_CONTROL}
                 return Response(status_code=304, headers=headers)
-            answer = await service.run(plan, stream=request.method != "HEAD")
+            answer = await service.run(plan, stream=True)
         except QuerySyntaxError as error:
             where = f" at line {error.line}, column {error.column}" if error.line else ""
             return error_response(
@@ -221,6 +221,9 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
         headers = answer_headers(answer, config)
         if answer.stream is not None:
             headers["Content-Length"] = str(answer.stream.size)  # gzip drops it
+            if request.method == "HEAD":  # the size is known: the worker need not send it
+                answer.stream.discard()
+                return Response(media_type=answer.media_type, headers=headers)
             return StreamedAnswer(answer.stream, answer.media_type, headers)
         return Response(answer.body, media_type=answer.media_type, headers=headers)
 

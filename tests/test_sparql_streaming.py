@@ -12,6 +12,7 @@ import io
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -132,3 +133,34 @@ def test_a_stream_past_the_time_limit_is_cut_and_the_server_goes_on(built, tmp_p
         assert response.status_code == 200 and response.json()["boolean"] is True
     finally:
         stop_server(server)
+
+
+def peak_memory_mib(pid: int) -> int:
+    """The process's peak resident memory (VmHWM), in MiB."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return int(next(line for line in lines if line.startswith("VmHWM")).split()[1]) >> 10
+
+
+def test_head_of_a_large_answer_gives_its_size_without_its_bytes(built, tmp_path):
+    """Few rows, long strings (the row cap does not bound bytes): HEAD says how long the
+    answer is, and the server does not hold it (it once read it whole: +250 MB for 126 MB)."""
+    doubling = "".join(f" BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(16))
+    query = (
+        "SELECT ?n ?z WHERE { VALUES ?n { 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 }"
+        f' BIND("0123456789abcdef" AS ?a0){doubling} BIND(?a16 AS ?z) }}'
+    )
+    server = start_server(built.root, tmp_path / "server.log", {"SANTECYBER_QUERY_WORKERS": "1"})
+    try:
+        with server.client() as client:
+            client.get("/sparql", params={"query": "ASK {}"})
+            before = peak_memory_mib(server.process.pid)
+            head = client.head("/sparql", params={"query": query, "format": "csv"})
+            during = peak_memory_mib(server.process.pid)
+            get = client.get("/sparql", params={"query": query, "format": "csv"})
+            after = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"})
+    finally:
+        stop_server(server)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == len(get.content) > 20 << 20
+    assert during - before < 16, (before, during)
+    assert after.status_code == 200 and after.json()["boolean"] is True
