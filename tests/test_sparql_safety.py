@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -298,6 +299,26 @@ def test_a_query_over_the_memory_cap_gets_503_and_the_worker_is_replaced(built, 
         stop_server(server)
     assert first.status_code == 503
     assert "out of memory" in first.json()["error"]
+    assert after.status_code == 200 and after.json()["boolean"] is True
+
+
+def test_by_default_no_query_can_take_the_machines_memory(built, tmp_path):
+    """A string doubled until it is larger than the machine's memory: with no setting, the
+    worker's default cap (a share of that memory) stops it, and the server goes on."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    doublings = total.bit_length() + 1  # 2^doublings characters: more than all the memory
+    steps = "".join(f" BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(doublings))
+    query = f'SELECT (STRLEN(?a{doublings}) AS ?n) WHERE {{ BIND("x" AS ?a0){steps} }}'
+    env = {"SANTECYBER_QUERY_WORKERS": "1", "SANTECYBER_QUERY_TIMEOUT": "120"}
+    server = start_server(built.root, tmp_path / "server.log", env)
+    try:
+        with server.client() as client:
+            greedy = client.get("/sparql", params={"query": query})
+            after = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"})
+    finally:
+        stop_server(server)
+    assert greedy.status_code == 503, greedy.text
+    assert "memory" in greedy.json()["error"]
     assert after.status_code == 200 and after.json()["boolean"] is True
 
 
