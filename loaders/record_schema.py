@@ -17,7 +17,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Count = Annotated[int, Field(ge=0)]
+#: strict: a quoted "123" or a 12.0 is a typo to report, not a number to guess
+Count = Annotated[int, Field(ge=0, strict=True)]
+Flag = Annotated[bool, Field(strict=True)]  # "yes", "off" or 1 are not booleans here
 
 _DATE_FORMS: list[tuple[str, str, str]] = [
     # (precision, regex, strptime format used to prove the date exists)
@@ -160,13 +162,13 @@ class Impact(Cited):
 
 
 class DataExposure(Cited):
-    exfiltrated: bool | None = None
+    exfiltrated: Flag | None = None
     record_count: Count | None = None
     categories: list[Slug] = []
     period_start: Date | None = None
     period_end: Date | None = None
     source_count: Count | None = None
-    published_online: bool | None = None
+    published_online: Flag | None = None
     note: Text | None = None
 
 
@@ -216,7 +218,7 @@ class Incident(Cited):
     targets: list[Slug] = []
     affected: list[Slug] = []
     mentioned_in: list[Slug] = []
-    crisis_cell: bool | None = None
+    crisis_cell: Flag | None = None
     dates: list[DateClaim] = []
     impacts: list[Impact] = []
     data_exposure: DataExposure | None = None

@@ -91,11 +91,23 @@ def test_unknown_key_is_reported_at_its_line(data_copy: Path) -> None:
     ), found
 
 
-def test_wrong_type_is_reported_at_its_line(data_copy: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("crisis_cell: true", "crisis_cell: perhaps"),
+        # no guessing: quoted numbers, floats and yes/no words are typos, not values
+        ("crisis_cell: true", 'crisis_cell: "yes"'),
+        ("crisis_cell: true", "crisis_cell: 1"),
+        ("record_count: null", 'record_count: "123"'),
+        ("record_count: null", "record_count: 12.0"),
+    ],
+)
+def test_wrong_type_is_reported_at_its_line(data_copy: Path, old: str, new: str) -> None:
     path = data_copy / INCIDENT
-    line = replace_once(path, "crisis_cell: true", "crisis_cell: perhaps")
+    line = replace_once(path, old, new)
+    key = old.split(":")[0]
     found = problems(data_copy)
-    assert any(f"{INCIDENT}:{line}" in p and "crisis_cell" in p for p in found), found
+    assert any(f"{INCIDENT}:{line}" in p and key in p for p in found), found
 
 
 def test_impossible_date_is_reported_at_its_line(data_copy: Path) -> None:
