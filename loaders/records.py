@@ -223,9 +223,20 @@ class _ReferenceCheck:
         if value is not None and value.earliest > self.today:
             self.problems.append(Problem(entry.at(*loc), f"date {value.value} is in the future"))
 
-    def cited(self, entry: Entry, sources: list[str], *loc: int | str) -> None:
+    def cited(
+        self, entry: Entry, sources: list[str], *loc: int | str, within: set[str] | None = None
+    ) -> None:
+        """Each slug names a source; for an incident's fact, one of that incident's own
+        (``within``: its sources and mentioned_in), not any article of the registry."""
         for index, slug in enumerate(sources):
             self.source(entry, slug, *loc, "sources", index)
+            if within is not None and slug in self.records.sources and slug not in within:
+                self.problems.append(
+                    Problem(
+                        entry.at(*loc, "sources", index),
+                        f"{slug!r} is not one of this incident's sources or mentioned_in",
+                    )
+                )
 
     def run(self) -> list[Problem]:
         for entry in self.records.sources.values():
@@ -270,11 +281,12 @@ class _ReferenceCheck:
         if model.type == "aggregate" and model.count is None:
             self.problems.append(Problem(entry.at(), "an aggregate needs count"))
         self.cited(entry, model.sources)
+        own = {*model.sources, *model.mentioned_in}
         for index, slug in enumerate(model.mentioned_in):
             self.source(entry, slug, "mentioned_in", index)
         for index, claim in enumerate(model.kinds):
             self.concept(entry, "attack-kind", claim.kind, "kinds", index)
-            self.cited(entry, claim.sources, "kinds", index)
+            self.cited(entry, claim.sources, "kinds", index, within=own)
         for key in ("targets", "affected"):
             for index, slug in enumerate(getattr(model, key)):
                 self.organisation(entry, slug, None, key, index)
@@ -292,10 +304,10 @@ class _ReferenceCheck:
                     )
                 )
         for index, claim in enumerate(model.dates):
-            self.cited(entry, claim.sources, "dates", index)
+            self.cited(entry, claim.sources, "dates", index, within=own)
             self.date(entry, claim.value, "dates", index, "value")
         for index, impact in enumerate(model.impacts):
-            self.cited(entry, impact.sources, "impacts", index)
+            self.cited(entry, impact.sources, "impacts", index, within=own)
             self.concept(entry, "service", impact.service, "impacts", index, "service")
             self.concept(entry, "effect", impact.effect, "impacts", index, "effect")
             self.organisation(entry, impact.facility, {"facility"}, "impacts", index, "facility")
@@ -314,7 +326,7 @@ class _ReferenceCheck:
                 )
         if model.data_exposure is not None:
             exposure = model.data_exposure
-            self.cited(entry, exposure.sources, "data_exposure")
+            self.cited(entry, exposure.sources, "data_exposure", within=own)
             for index, name in enumerate(exposure.categories):
                 self.concept(entry, "data-category", name, "data_exposure", "categories", index)
             self.date(entry, exposure.period_end, "data_exposure", "period_end")
@@ -329,9 +341,9 @@ class _ReferenceCheck:
                     )
                 )
         if model.ransom is not None:
-            self.cited(entry, model.ransom.sources, "ransom")
+            self.cited(entry, model.ransom.sources, "ransom", within=own)
         for index, response in enumerate(model.responses):
-            self.cited(entry, response.sources, "responses", index)
+            self.cited(entry, response.sources, "responses", index, within=own)
             self.organisation(
                 entry,
                 response.authority,
@@ -352,7 +364,7 @@ class _ReferenceCheck:
                     )
                 )
             investigations[inquiry.slug] = entry.at("investigations", index, "slug")
-            self.cited(entry, inquiry.sources, "investigations", index)
+            self.cited(entry, inquiry.sources, "investigations", index, within=own)
             self.organisation(
                 entry, inquiry.opened_by, {"authority"}, "investigations", index, "opened_by"
             )

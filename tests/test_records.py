@@ -110,6 +110,18 @@ def test_wrong_type_is_reported_at_its_line(data_copy: Path, old: str, new: str)
     assert any(f"{INCIDENT}:{line}" in p and key in p for p in found), found
 
 
+def test_a_fact_cites_only_its_incidents_sources(data_copy: Path) -> None:
+    """Another incident's article stating this one's date is a mistake, not a source."""
+    path = data_copy / INCIDENT
+    other = "rfi-2022-12-versailles"
+    assert other not in path.read_text(encoding="utf-8")
+    line = replace_once(
+        path, "    status: resolved\n", f"    status: resolved\n    sources: [{other}]\n"
+    )
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:{line + 1}" in p and other in p for p in found), found
+
+
 def test_impossible_date_is_reported_at_its_line(data_copy: Path) -> None:
     path = data_copy / INCIDENT
     line = replace_once(path, 'value: "2023-06-21"', 'value: "2023-02-30"')
