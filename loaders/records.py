@@ -142,20 +142,36 @@ def read_records(data_dir: Path) -> RecordSet:
     return records
 
 
+def _record_files(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The ``*.yaml`` files of ``folder``; anything else there (a ``.yml``, a subfolder) is a
+    problem, since it would otherwise be skipped without a word. Hidden files are let be."""
+    files = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.name.startswith("."):
+            continue
+        if path.suffix == ".yaml" and path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(Location.of(path), "not read: records are *.yaml files"))
+    return files
+
+
 def _read_all(data_dir: Path) -> tuple[RecordSet, list[Problem]]:
     """Every record that is well-formed, and the problems of those that are not."""
     problems: list[Problem] = []
     records = RecordSet()
+    if not data_dir.is_dir():
+        raise InputError([Problem(Location.of(data_dir), "no such folder of records (--data)")])
     sources_file = data_dir / "sources.yaml"
     if not sources_file.is_file():
         problems.append(Problem(Location.of(sources_file), "missing: the sources the records cite"))
     else:
         for entry in _read_list(sources_file, Source, problems):
             _register(records.sources, entry, "source", problems)
-    for path in sorted((data_dir / "organisations").glob("*.yaml")):
+    for path in _record_files(data_dir / "organisations", problems):
         for entry in _read_list(path, Organisation, problems):
             _register(records.organisations, entry, "organisation", problems)
-    for path in sorted((data_dir / "incidents").glob("*.yaml")):
+    for path in _record_files(data_dir / "incidents", problems):
         try:
             document = read_yaml(path)
         except InputError as error:

@@ -122,6 +122,16 @@ def test_a_fact_cites_only_its_incidents_sources(data_copy: Path) -> None:
     assert any(f"{INCIDENT}:{line + 1}" in p and other in p for p in found), found
 
 
+def test_files_that_would_be_skipped_are_reported(data_copy: Path) -> None:
+    """A contributor's incident saved as .yml, or put in a subfolder, is not silently lost."""
+    renamed = (data_copy / INCIDENT).with_suffix(".yml")
+    (data_copy / INCIDENT).rename(renamed)
+    (data_copy / "organisations" / "more").mkdir()
+    found = problems(data_copy)
+    assert any(str(Path(INCIDENT).with_suffix(".yml")) in p and "*.yaml" in p for p in found)
+    assert any("organisations/more" in p and "*.yaml" in p for p in found), found
+
+
 def test_impossible_date_is_reported_at_its_line(data_copy: Path) -> None:
     path = data_copy / INCIDENT
     line = replace_once(path, 'value: "2023-06-21"', 'value: "2023-02-30"')
