@@ -9,10 +9,11 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from santecyber.dumps import stage_dumps
+from santecyber.dumps import load_redirects, stage_dumps
 from santecyber.errors import Location
 from santecyber.loaders.ontology import load_ontology
 from santecyber.loaders.records import load_records
+from santecyber.namespaces import BASE
 from santecyber.paths import DATA_DIR, ONTOLOGY_DIR
 from santecyber.quads import nquads_lines
 from santecyber.store import BuildDirectory
@@ -48,7 +49,9 @@ def compile_graph(data_dir: Path = DATA_DIR, ontology_dir: Path = ONTOLOGY_DIR) 
     ontology_quads, vocabulary = load_ontology(ontology_dir)
     records = load_records(data_dir, vocabulary)
     record_quads = list(records.quads)
-    nquads = "".join(nquads_lines([*ontology_quads, *record_quads])).encode()
+    quads = [*ontology_quads, *record_quads]
+    load_redirects(data_dir / "redirects.yaml", resource_paths(quads))  # checked, not kept
+    nquads = "".join(nquads_lines(quads)).encode()
     return Compiled(
         nquads=nquads,
         version=hashlib.sha256(nquads).hexdigest()[:16],
@@ -56,6 +59,16 @@ def compile_graph(data_dir: Path = DATA_DIR, ontology_dir: Path = ONTOLOGY_DIR) 
         ontology=as_rdflib(ontology_quads),
         origins=records.origins,
     )
+
+
+def resource_paths(quads: list[ox.Quad]) -> set[str]:
+    """The paths (``id/facility/chu-rennes``) of our IRIs that name a subject or a graph."""
+    paths = set()
+    for quad in quads:
+        for term in (quad.subject, quad.graph_name):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(BASE):
+                paths.add(term.value[len(BASE) :])
+    return paths
 
 
 def as_rdflib(quads: list[ox.Quad]) -> Graph:

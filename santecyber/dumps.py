@@ -25,10 +25,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from santecyber.errors import InputError, Location, Problem
+from santecyber.loaders.yaml_files import locate, read_yaml
 from santecyber.namespaces import BASE, PREFIXES
 from santecyber.paths import DATA_DIR
 from santecyber.store import BuildDirectory
@@ -202,16 +201,16 @@ def _iri_path(value: object) -> str | None:
     return text if _IRI_PATH.match(text) and ".." not in text else None
 
 
-def load_redirects(path: Path) -> dict[str, str]:
-    """Read ``redirects.yaml`` (old → new, IRIs or paths like ``id/facility/old``); may be empty."""
+def load_redirects(path: Path, resources: set[str] | None = None) -> dict[str, str]:
+    """Read ``redirects.yaml`` (old → new, IRIs or paths like ``id/facility/old``); may be empty.
+
+    Every problem is an InputError at its line. With ``resources`` (the IRI paths of the
+    graph), a redirect must lead from an IRI the graph no longer has (else it would hide a
+    live resource) to one it has, in one step (no chain, no loop).
+    """
     if not path.exists():
         return {}
-    try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        raise InputError([Problem(Location.of(path, line), f"not valid YAML: {error}")]) from None
+    data = read_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -219,13 +218,24 @@ def load_redirects(path: Path) -> dict[str, str]:
     table: dict[str, str] = {}
     problems = []
     for old, new in data.items():
+        at = locate(path, data, (old,))
         old_path, new_path = _iri_path(old), _iri_path(new)
         if old_path is None or new_path is None:
-            problems.append(Problem(Location.of(path), f"not one of our IRIs: {old!r} → {new!r}"))
+            problems.append(Problem(at, f"not one of our IRIs: {old!r} → {new!r}"))
         elif old_path == new_path:
-            problems.append(Problem(Location.of(path), f"redirects to itself: {old!r}"))
+            problems.append(Problem(at, f"redirects to itself: {old!r}"))
+        elif resources is not None and old_path in resources:
+            problems.append(Problem(at, f"{old_path} is in the graph: a redirect would hide it"))
+        elif resources is not None and new_path not in resources:
+            problems.append(Problem(at, f"redirects to {new_path}, which is not in the graph"))
         else:
             table[old_path] = new_path
+    for old_path, new_path in table.items():
+        if new_path in table:
+            at = locate(path, data, (next(k for k in data if _iri_path(k) == old_path),))
+            problems.append(
+                Problem(at, f"{old_path} → {new_path} → {table[new_path]}: point at the last one")
+            )
     if problems:
         raise InputError(problems)
     return table

@@ -132,6 +132,23 @@ def test_files_that_would_be_skipped_are_reported(data_copy: Path) -> None:
     assert any("organisations/more" in p and "*.yaml" in p for p in found), found
 
 
+def test_redirects_are_checked_against_the_graph_at_their_lines(data_copy: Path) -> None:
+    """`check` reads redirects.yaml too: a redirect must not hide a live resource, must lead
+    somewhere, and every problem names its line."""
+    entries = {
+        "id/facility/chu-rennes: id/facility/chu-brest": "a redirect would hide it",
+        "id/facility/gone: id/facility/nowhere": "not in the graph",
+        "elsewhere: id/facility/chu-rennes": "not one of our IRIs",
+    }
+    path = data_copy / "redirects.yaml"
+    path.write_text("\n".join(entries) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        compile_graph(data_copy)
+    found = [str(p) for p in caught.value.problems]
+    for line, (entry, reason) in enumerate(entries.items(), 1):
+        assert any(f"redirects.yaml:{line}:" in p and reason in p for p in found), (entry, found)
+
+
 def test_impossible_date_is_reported_at_its_line(data_copy: Path) -> None:
     path = data_copy / INCIDENT
     line = replace_once(path, 'value: "2023-06-21"', 'value: "2023-02-30"')
