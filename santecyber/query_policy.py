@@ -65,6 +65,10 @@ _UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
 _BRACKETS = re.compile(r"[{}()\[\]]")
+#: a sentence among pyoxigraph's expected tokens: the real reason
+_SEMANTIC = re.compile(r"Prefix not found|The [A-Z]+ [^,\[\]]+")
+#: the prefixed name just before an error: its prefix
+_PREFIXED_NAME = re.compile(r"([A-Za-z][\w.-]*|):[^\s]*$")
 _POSITION = re.compile(r"line (\d+) between columns (\d+)|at line (\d+) column (\d+)|(\d+):(\d+)")
 
 
@@ -196,7 +200,7 @@ def check_no_hidden_service(query: str) -> None:
     try:
         ox.Store().query("".join(text), prefixes=PREFIXES)
     except SyntaxError as error:
-        failure = syntax_error(error)
+        failure = syntax_error(error, query)
         at = _offset(query, failure.line, failure.column)
         if at is not None and at < hidden[0].start():
             return  # the original fails there too: the run reports it
@@ -209,17 +213,35 @@ def check_no_hidden_service(query: str) -> None:
         raise failure from None
 
 
-def syntax_error(error: SyntaxError) -> QuerySyntaxError:
-    """pyoxigraph's SyntaxError, shortened, with its line and column."""
+def syntax_error(error: SyntaxError, query: str = "") -> QuerySyntaxError:
+    """pyoxigraph's SyntaxError with its line and column, in words an analyst can act on.
+
+    pyoxigraph lists every character class it expected; a semantic error (an undeclared
+    prefix, an unbound variable) hides among them. That sentence is what is kept, with the
+    prefix named; otherwise the list is shortened.
+
+    >>> failure = syntax_error(
+    ...     SyntaxError("error at 1:23: expected one of Prefix not found, ['%']"),
+    ...     "SELECT * { ?s nosuch:p ?o }",
+    ... )
+    >>> print(failure.line, failure.column, failure)
+    1 23 undeclared prefix 'nosuch:': declare it with PREFIX nosuch: <…>
+    """
     message = str(error)
-    if len(message) > 300:  # the parser lists every expected character class: keep the gist
-        message = message[:300].rsplit(",", 1)[0] + ", …"
     match = _POSITION.search(message)
+    line, column = ([int(g) for g in match.groups() if g is not None] if match else [0, 0])[:2]
     message = re.sub(r"^error at \d+:\d+: ", "", message)
-    if match:
-        numbers = [int(g) for g in match.groups() if g is not None]
-        return QuerySyntaxError(message, numbers[0], numbers[1])
-    return QuerySyntaxError(message)
+    sentence = _SEMANTIC.search(message)
+    if sentence and sentence.group(0) == "Prefix not found":
+        at = _offset(query, line, column)
+        name = _PREFIXED_NAME.search(query[:at]) if at is not None else None
+        prefix = name.group(1) if name else ""
+        message = f"undeclared prefix {prefix + ':'!r}: declare it with PREFIX {prefix}: <…>"
+    elif sentence:
+        message = sentence.group(0)
+    elif len(message) > 300:  # keep the gist of the list of expected characters
+        message = message[:300].rsplit(",", 1)[0] + ", …"
+    return QuerySyntaxError(message, line, column)
 
 
 def _parses_elsewhere(query: str) -> bool:

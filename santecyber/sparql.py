@@ -161,6 +161,7 @@ def run_query(
     >>> result.form, [str(row["o"]) for row in result.value]
     ('bindings', ['"o"'])
     """
+    query = query.removeprefix("\ufeff")  # a byte order mark from an editor is not the query
     check_allowed(query, allowed_services)
     check_no_hidden_service(query)
     options: dict[str, object] = {"prefixes": PREFIXES}
@@ -174,5 +175,5 @@ def run_query(
     except SyntaxError as error:
         if is_update(query):
             raise QueryRefused(READ_ONLY_MESSAGE, 403) from None
-        raise syntax_error(error) from None
+        raise syntax_error(error, query) from None
     return QueryResult(query_form(result), result)

@@ -327,6 +327,31 @@ def test_syntax_error_is_400_with_line_and_column(client, store):
 
 
 @pytest.mark.parametrize(
+    ("query", "line", "words"),
+    [
+        ("SELECT * WHERE {\n  ?s ?p ?o .\n  ?o nosuch:q ?z }", 3, "undeclared prefix 'nosuch:'"),
+        ("SELECT ?x WHERE { ?s ?p ?o } GROUP BY ?s", 1, "variable that is unbound"),
+    ],
+)
+def test_errors_that_are_not_about_syntax_say_what_is_wrong(client, query, line, words):
+    """pyoxigraph hides these among the characters it expected; the answer says them."""
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 400
+    assert words in response.json()["error"] and response.json()["line"] == line
+    assert "\\u{" not in response.json()["error"]  # no list of character classes
+
+
+def test_a_leading_byte_order_mark_is_not_an_error(client):
+    """Editors on Windows start UTF-8 files with one; it is not part of the query."""
+    body = "\ufeffASK { ?a a sc:Attack }".encode()
+    response = client.post(
+        "/sparql", content=body, headers={"Content-Type": "application/sparql-query"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is True
+
+
+@pytest.mark.parametrize(
     ("kwargs", "status", "words"),
     [
         ({"data": {"default-graph-uri": "http://x/g"}}, 400, "missing parameter 'query'"),
