@@ -132,6 +132,7 @@ class QueryService:
         #: beyond this many in flight, 503 at once
         self._capacity = max(32, config.workers * 8)
         self._remote_down = False
+        self._warned_online = False
         self._pointer = str(self.directory.pointer)  # stat per request: no Path built each time
         #: (inode, mtime, size) of the CURRENT pointer when last read
         self._pointer_seen: tuple[int, int, int] | None = None
@@ -170,12 +171,18 @@ class QueryService:
             self._threads.shutdown(wait=False, cancel_futures=True)
 
     def _spawn(self) -> None:
+        # with no remote store and no SERVICE allow-list, a worker has no use for the network
+        offline = self.config.store is None and not self.config.service_allowlist
         worker = QueryWorker(
             self.config.build_dir,
             self.config.worker_memory_mb << 20,
             self.config.store,
             self.config.query_timeout + 5,
+            offline,
         )
+        if worker.not_offline and not self._warned_online:
+            self._warned_online = True
+            LOG.warning("query workers stay on the network (%s)", worker.not_offline)
         with self._lock:
             if self._stopped:
                 worker.close()

@@ -33,6 +33,7 @@ from santecyber.config import StoreSettings
 from santecyber.query_policy import QueryRefused, QuerySyntaxError
 from santecyber.remote import RemoteStore, StoreFailed, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import NotAcceptable, negotiate
+from santecyber.server.network_sandbox import leave_network
 from santecyber.sparql import SPOOL_BYTES, QueryResult, run_query
 
 LOG = logging.getLogger("santecyber.sparql")
@@ -143,20 +144,23 @@ def worker_main(
     memory_bytes: int = 0,
     remote: StoreSettings | None = None,
     timeout: float = 60.0,
+    offline: bool = False,
 ) -> None:
     """Serve requests from ``connection`` until it closes or sends None.
 
     ``memory_bytes`` caps the worker's address space: a query needing more makes the worker
     die, which the server reports as 503 and repairs by starting another. With ``remote``,
     queries go to that SPARQL store (``timeout``: seconds of its HTTP client, beyond the
-    server's own limit, which kills the worker first).
+    server's own limit, which kills the worker first). ``offline`` takes the worker off the
+    network first (server/network_sandbox.py); the ready message says why if it could not.
     """
+    not_offline = leave_network() if offline else ""
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     root = Path(build_root)
     store: ox.Store | RemoteStore | None = RemoteStore(remote, timeout) if remote else None
     version = ""
-    connection.send(("ready", os.getpid()))
+    connection.send(("ready", os.getpid(), not_offline))
     while True:
         try:
             request = connection.recv()
@@ -202,11 +206,12 @@ class QueryWorker:
         memory_bytes: int = 0,
         remote: StoreSettings | None = None,
         timeout: float = 60.0,
+        offline: bool = False,
     ) -> None:
         self.connection, child = _CONTEXT.Pipe(duplex=True)
         self.process = _CONTEXT.Process(
             target=worker_main,
-            args=(child, str(build_root), memory_bytes, remote, timeout),
+            args=(child, str(build_root), memory_bytes, remote, timeout, offline),
             daemon=True,
             name="sparql-worker",
         )
@@ -215,7 +220,9 @@ class QueryWorker:
         if not self.connection.poll(START_TIMEOUT):
             self.kill()
             raise RuntimeError(f"query worker did not start within {START_TIMEOUT} s")
-        self.connection.recv()
+        _, _, why = self.connection.recv()
+        #: why the worker is still on the network although asked to leave it ('' if not)
+        self.not_offline: str = why
 
     @property
     def pid(self) -> int | None:

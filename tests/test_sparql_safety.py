@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -184,6 +185,44 @@ def test_updates_change_nothing(live_server, store):
         )
     assert (insert.status_code, delete.status_code) == (403, 403)
     assert rows(after) == [{"n": str(before)}]
+
+
+def query_workers(server: LiveServer) -> list[int]:
+    """The worker processes: children of the server's forkserver (its own child)."""
+
+    def children(pid: int) -> list[int]:  # of every thread: threads start the workers
+        tasks = Path(f"/proc/{pid}/task").glob("*/children")
+        return [int(child) for task in tasks for child in task.read_text().split()]
+
+    def command(pid: int) -> str:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+
+    forkservers = [p for p in children(server.process.pid) if "forkserver" in command(p)]
+    return [worker for server_pid in forkservers for worker in children(server_pid)]
+
+
+def test_workers_are_off_the_network_unless_they_need_it(live_server, built, listener, tmp_path):
+    """The last line of defence after the query checks: a worker of the embedded store with
+    no allow-list lives in a network namespace whose only interface is its own loopback, so
+    no query could reach any host. With an allow-list, workers stay on the network."""
+    if os.geteuid() != 0:
+        pytest.skip("checking another process's namespaces needs root")
+    url, _ = listener
+    server_net = os.readlink(f"/proc/{live_server.process.pid}/ns/net")
+    workers = query_workers(live_server)
+    assert workers
+    for pid in workers:
+        assert os.readlink(f"/proc/{pid}/ns/net") != server_net
+        interfaces = Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
+        assert [line.split(":")[0].strip() for line in interfaces] == ["lo"]
+    env = {"SANTECYBER_SERVICE_ALLOWLIST": f"{url}/sparql", "SANTECYBER_QUERY_WORKERS": "1"}
+    federating = start_server(built.root, tmp_path / "server.log", env)
+    try:
+        online = query_workers(federating)
+        assert online
+        assert {os.readlink(f"/proc/{pid}/ns/net") for pid in online} == {server_net}
+    finally:
+        stop_server(federating)
 
 
 def test_an_operator_can_allow_listed_service_endpoints(built, listener, tmp_path):
