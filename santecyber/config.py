@@ -122,6 +122,10 @@ class ServerConfig:
     query_timeout: float = field(default_factory=lambda: _float("QUERY_TIMEOUT", "30", 0.001))
     #: rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut and flagged
     max_results: int = field(default_factory=lambda: _int("MAX_RESULTS", "100000", 1))
+    #: bytes of the terms of an answer (N-Triples text); past them it is cut and flagged too
+    max_answer_bytes: int = field(
+        default_factory=lambda: _int("MAX_ANSWER_BYTES", str(256 << 20), 1)
+    )
     #: characters of query text: 414 on GET, 413 on POST beyond this
     max_query_length: int = field(default_factory=lambda: _int("MAX_QUERY_LENGTH", "100000"))
     #: bytes of a POST body: 413 beyond this

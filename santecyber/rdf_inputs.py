@@ -232,10 +232,10 @@ def fetch_endpoint(url: str, timeout: float = 600) -> list[ox.Triple]:
             [Problem(place, f"the SPARQL endpoint answered {response.status_code} {detail}")]
         )
     if response.headers.get("X-Santecyber-Truncated", "").lower() in {"1", "true", "yes"}:
-        limit = response.headers.get("X-Santecyber-Result-Limit", "?")
-        raise InputError(
-            [Problem(place, f"the endpoint cut the answer at its result limit ({limit})")]
-        )
+        rows = response.headers.get("X-Santecyber-Result-Limit", "?")
+        size = response.headers.get("X-Santecyber-Byte-Limit", "?")
+        cut = f"the endpoint cut the answer at its limits ({rows} triples, {size} bytes)"
+        raise InputError([Problem(place, cut)])
     media = response.headers.get("content-type", "").split(";")[0].strip()
     fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
     try:

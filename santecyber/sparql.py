@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import BinaryIO
@@ -80,8 +80,13 @@ class QueryResult:
             return self.value.serialize(format=GRAPH_FORMATS[media_type])  # type: ignore[union-attr]
         return self.value.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
 
-    def serialize_limited(self, media_type: str, limit: int) -> tuple[bytes, bool]:
+    def serialize_limited(
+        self, media_type: str, limit: int, max_bytes: int = 0
+    ) -> tuple[bytes, bool]:
         """At most ``limit`` rows or triples in ``media_type``, and whether some were cut.
+
+        ``max_bytes`` (0: none) bounds the text of their terms too (as N-Triples writes
+        them): a few rows of long strings can weigh gigabytes, whatever the row count.
 
         >>> store = ox.Store()
         >>> for i in range(3):
@@ -91,10 +96,12 @@ class QueryResult:
         (2, True)
         """
         output = io.BytesIO()
-        truncated = self.write_limited(output, media_type, limit)
+        truncated = self.write_limited(output, media_type, limit, max_bytes)
         return output.getvalue(), truncated
 
-    def write_limited(self, output: BinaryIO, media_type: str, limit: int) -> bool:
+    def write_limited(
+        self, output: BinaryIO, media_type: str, limit: int, max_bytes: int = 0
+    ) -> bool:
         """``serialize_limited`` into ``output``, a file or any object with ``write``.
 
         pyoxigraph's result serialisers take a whole result, so the first rows are copied
@@ -107,19 +114,37 @@ class QueryResult:
             self.value.serialize(output, format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
             return False
         answer = iter(self.value)  # type: ignore[call-overload]
+        budget = max_bytes or float("inf")
         if self.form == "graph":
             prefixes = PREFIXES if media_type in _PREFIXED else None
-            triples = islice(answer, limit)
+            cut = False
+
+            def within_budget() -> Iterator[ox.Triple]:
+                nonlocal budget, cut
+                for triple in islice(answer, limit):
+                    budget -= len(str(triple))
+                    if budget < 0:
+                        cut = True
+                        return
+                    yield triple
+
+            triples = within_budget()
             ox.serialize(triples, output, format=GRAPH_FORMATS[media_type], prefixes=prefixes)
-            return next(answer, None) is not None
+            return cut or next(answer, None) is not None
         variables = self.value.variables  # type: ignore[union-attr]
         width = range(len(variables))
+        truncated = False
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as tsv:
             tsv.write("\t".join(str(v) for v in variables).encode() + b"\n")
             for row in islice(answer, limit):
                 line = "\t".join("" if row[i] is None else _tsv_term(row[i]) for i in width)
-                tsv.write(line.encode() + b"\n")
-            truncated = next(answer, None) is not None
+                data = line.encode() + b"\n"
+                budget -= len(data)
+                if budget < 0:
+                    truncated = True
+                    break
+                tsv.write(data)
+            truncated = truncated or next(answer, None) is not None
             tsv.seek(0)
             copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
             copy.serialize(output, format=RESULT_FORMATS[media_type])

@@ -60,6 +60,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             "ETag",
             "X-Santecyber-Truncated",
             "X-Santecyber-Result-Limit",
+            "X-Santecyber-Byte-Limit",
             "X-Santecyber-Cache",
             "Warning",
         ],

@@ -276,6 +276,7 @@ class QueryService:
             named_graphs=plan.key.named_graphs,
             accepted=plan.key.media,
             max_results=self.config.max_results,
+            max_bytes=self.config.max_answer_bytes,
             allowed_services=self.config.service_allowlist,
             chunk_bytes=CHUNK_BYTES if stream else 0,
         )

@@ -53,6 +53,8 @@ class WorkRequest:
     named_graphs: tuple[str, ...] = ()
     accepted: tuple[str, ...] = ()
     max_results: int = 100_000
+    #: bytes of the answer's terms at most (0: no bound), as ``QueryResult.write_limited``
+    max_bytes: int = 0
     allowed_services: tuple[str, ...] = ()
     #: 0: the answer comes back in the WorkResult; else WorkResult(body=b"", size=N) first,
     #: then the body as raw messages of at most this many bytes (see ``read_chunk``)
@@ -92,9 +94,11 @@ class WorkerLost(Exception):
 def _serialised(result: QueryResult, request: WorkRequest, output: BinaryIO | None) -> WorkResult:
     media_type = negotiate(result.form, request.accepted)
     if output is None:
-        body, truncated = result.serialize_limited(media_type, request.max_results)
+        body, truncated = result.serialize_limited(
+            media_type, request.max_results, request.max_bytes
+        )
         return WorkResult(body, media_type, truncated, result.form)
-    truncated = result.write_limited(output, media_type, request.max_results)
+    truncated = result.write_limited(output, media_type, request.max_results, request.max_bytes)
     return WorkResult(b"", media_type, truncated, result.form, output.tell())
 
 

@@ -161,9 +161,11 @@ def answer_headers(answer: Answer, config: ServerConfig) -> dict[str, str]:
     if answer.truncated:
         headers[TRUNCATED_HEADER] = "true"
         headers["X-Santecyber-Result-Limit"] = str(config.max_results)
+        headers["X-Santecyber-Byte-Limit"] = str(config.max_answer_bytes)
         headers["Warning"] = (
-            f'199 santecyber "results truncated to the first {config.max_results}:'
-            ' narrow the query or page it with LIMIT/OFFSET"'
+            f'199 santecyber "results truncated to the first {config.max_results} or to'
+            f" {config.max_answer_bytes} bytes of terms: narrow the query or page it with"
+            ' LIMIT/OFFSET"'
         )
     return headers
 

@@ -27,6 +27,7 @@ TIMEOUT = 3
 MAX_RESULTS = 5
 MAX_QUERY_LENGTH = 400
 MAX_BODY_BYTES = 2000
+MAX_ANSWER_BYTES = 4000
 #: a cross join of the whole store with itself four times: never finishes on its own
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ATTACKS = "SELECT ?a WHERE { ?a a sc:Attack } ORDER BY ?a"
@@ -45,6 +46,7 @@ def limited(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
         "SANTECYBER_MAX_RESULTS": str(MAX_RESULTS),
         "SANTECYBER_MAX_QUERY_LENGTH": str(MAX_QUERY_LENGTH),
         "SANTECYBER_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+        "SANTECYBER_MAX_ANSWER_BYTES": str(MAX_ANSWER_BYTES),
     }
     log = tmp_path_factory.mktemp("limited") / "server.log"
     server = start_server(built.root, log, env)
@@ -386,6 +388,28 @@ def test_construct_beyond_the_cap_is_cut_and_flagged(limited):
         response = client.get("/sparql", params={"query": query, "format": "nt"})
     assert response.headers["x-santecyber-truncated"] == "true"
     assert len(response.text.strip().splitlines()) == MAX_RESULTS
+
+
+def test_long_terms_are_cut_at_the_byte_cap_and_flagged(limited):
+    """Fewer rows than the row cap, but strings long enough to pass the byte cap: the rows
+    that fit are kept, whole, in a valid document, and the answer says it was cut."""
+    text = "x" * 6 * 2**8  # doubled 8 times in the query (its length is capped at 400)
+    steps = zip("abcdefgh", "bcdefghi", strict=True)
+    doubled = "".join(f"BIND(CONCAT(?{a},?{a}) AS ?{b})" for a, b in steps)
+    values = f'VALUES ?n {{1 2 3}} BIND("xxxxxx" AS ?a){doubled} BIND(CONCAT(STR(?n),?i) AS ?t)'
+    fits = MAX_ANSWER_BYTES // len(f'"1{text}"\n')  # rows whose terms fit (TSV lines)
+    assert fits < 3 <= MAX_RESULTS
+    with limited.client() as client:
+        rows_cut = client.post("/sparql", data={"query": f"SELECT ?t {{ {values} }}"})
+        triples_cut = client.post(
+            "/sparql",
+            data={"query": f"CONSTRUCT {{ <x:s> <x:p> ?t }} WHERE {{ {values} }}", "format": "nt"},
+        )
+    assert [r["t"] for r in rows(rows_cut)] == [f"{n}{text}" for n in range(1, fits + 1)]
+    assert len(triples_cut.text.strip().splitlines()) == fits
+    for response in (rows_cut, triples_cut):
+        assert response.headers["x-santecyber-truncated"] == "true"
+        assert response.headers["x-santecyber-byte-limit"] == str(MAX_ANSWER_BYTES)
 
 
 def test_answers_within_the_cap_carry_no_flag(limited, store):
