@@ -8,13 +8,18 @@ One pure ASGI middleware (it never buffers a response, so streamed dumps stay st
 - a body larger than ``max_body_bytes`` is answered 413, from its Content-Length at once, or
   as soon as a streamed (chunked) body goes past the limit;
 - a path with a ``..``/``.`` segment, a backslash or a NUL byte once percent-decoded (``%2e%2e``,
-  ``..%2f``, ``%252e%252e`` decoded twice…) is answered 404 without reaching /static or /dumps.
+  ``..%2f``, ``%252e%252e`` decoded twice…) is answered 404 without reaching /static or /dumps;
+- a Host header that is missing (HTTP/1.1), repeated or not ``host[:port]`` is answered 400:
+  routes write it into absolute URLs (service description, VoID, JSON-LD context), where a
+  bad one was a 500 from the IRI parser.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -53,6 +58,9 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 #: bytes of path and query string; longer targets get 414 (POST long SPARQL queries)
 DEFAULT_MAX_URI_BYTES = 8192
+#: a Host value: a name or IPv4 address (RFC 3986 unreserved characters only: no
+#: percent-encoding, user info or path) or an IPv6 literal, then an optional port
+HOST = re.compile(rb"(?:[A-Za-z0-9._~-]+|\[([0-9A-Fa-f:.]+)\])(?::[0-9]{1,5})?")
 
 
 class BodyTooLarge(Exception):
@@ -80,6 +88,38 @@ def traversal(raw_path: str) -> bool:
     return True
 
 
+def host_problem(hosts: list[bytes], http_version: str) -> str | None:
+    """Why the Host headers of a request cannot be used (None: they can).
+
+    RFC 9112 3.2: HTTP/1.1 needs exactly one; its value must be an authority we can write
+    into an absolute URL.
+
+    >>> host_problem([b"data.example.org:8080"], "1.1"), host_problem([], "1.0")
+    (None, None)
+    >>> host_problem([b"a%zz"], "1.1")
+    "invalid Host header 'a%zz': expected a host name or address and optional port"
+    >>> host_problem([b"[0:::::]"], "1.1") is not None, host_problem([b"a", b"a"], "1.1")
+    (True, '2 Host headers: send exactly one')
+    """
+    if len(hosts) != 1:
+        if not hosts:
+            return "missing Host header" if http_version == "1.1" else None
+        return f"{len(hosts)} Host headers: send exactly one"
+    match = HOST.fullmatch(hosts[0])
+    if match is None or (match[1] is not None and not _ipv6(match[1])):
+        shown = hosts[0].decode("latin-1")
+        return f"invalid Host header {shown!r}: expected a host name or address and optional port"
+    return None
+
+
+def _ipv6(text: bytes) -> bool:
+    try:
+        ipaddress.IPv6Address(text.decode("ascii"))
+    except ValueError:
+        return False
+    return True
+
+
 def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in headers}
     return [*headers, *((n, v) for n, v in SECURITY_HEADERS if n not in present)]
@@ -101,7 +141,7 @@ async def send_error(send: Send, status: int, message: str) -> None:
 
 
 class SecurityMiddleware:
-    """Headers on every HTTP response; 414, 413 and traversal refused before the routes."""
+    """Headers on every HTTP response; bad Host, 414, 413, traversal refused before the routes."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_uri_bytes: int) -> None:
         self.app = app
@@ -111,6 +151,17 @@ class SecurityMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        hosts: list[bytes] = []
+        declared = b""
+        for name, value in scope.get("headers", ()):
+            if name == b"host":
+                hosts.append(value)
+            elif name == b"content-length":
+                declared = value
+        problem = host_problem(hosts, scope.get("http_version", "1.1"))
+        if problem is not None:
+            await send_error(send, 400, problem)
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         target = len(raw_path) + len(scope.get("query_string", b""))
@@ -125,7 +176,6 @@ class SecurityMiddleware:
         if traversal(path) or traversal(scope["path"]):
             await send_error(send, 404, "no such path")
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             message = f"request body of {int(declared)} bytes exceeds the limit of"
             await send_error(send, 413, f"{message} {self.max_body_bytes}")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import browser  # tests/browser.py
 import httpx
@@ -624,6 +625,85 @@ def test_long_uris_get_414(client: httpx.Client):
         assert answer.status_code == 414
         assert_handled(answer)
     assert "POST" in response.json()["error"]
+
+
+# the Host header: it is written into absolute URLs (service description, VoID, JSON-LD)
+
+
+def raw_exchange(server: LiveServer, head: str) -> tuple[int, dict[str, str], bytes]:
+    """Send a request head exactly as written (httpx always sends one Host) and read the answer.
+
+    The head asks for ``Connection: close`` (or is HTTP/1.0), so the answer ends at EOF.
+    """
+    where = urlsplit(server.url)
+    received = b""
+    with socket.create_connection((where.hostname, where.port), timeout=30) as raw:
+        raw.sendall(head.encode("latin-1"))
+        while chunk := raw.recv(65536):
+            received += chunk
+    top, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = top.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+def assert_host_refused(status: int, headers: dict[str, str], body: bytes) -> None:
+    assert status == 400, (status, body[:300])
+    assert headers["content-type"] == "application/json"
+    assert "Host" in json.loads(body)["error"], body
+    for header in SECURITY_HEADERS:
+        assert header in headers, header
+
+
+BAD_HOSTS = [
+    "a%zz",  # bad percent-encoding: a 500 from the IRI parser before
+    "a%41",
+    "evil.example/sparql",
+    "user@evil.example",
+    "example.org:8080:1",
+    "example.org:http",
+    "[0:::::]",  # not an IPv6 address: pyoxigraph refuses it too
+    "[::1",
+    "",
+]
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+@pytest.mark.parametrize("target", ["/void", "/sparql", "/sparql?query=ASK%7B%7D"])
+def test_an_invalid_host_is_400_naming_it(server: LiveServer, host: str, target: str):
+    head = f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    assert_host_refused(*raw_exchange(server, head))
+
+
+def test_a_missing_or_repeated_host_is_400_on_http_1_1(server: LiveServer):
+    """RFC 9112 3.2: no Host on HTTP/1.1, or more than one, MUST get 400."""
+    missing = "GET /void HTTP/1.1\r\nConnection: close\r\n\r\n"
+    twice = "GET /void HTTP/1.1\r\nHost: a.example\r\nHost: a.example\r\nConnection: close\r\n\r\n"
+    differ = (
+        "GET /sparql HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n"
+    )
+    for head in (missing, twice, differ):
+        assert_host_refused(*raw_exchange(server, head))
+    # HTTP/1.0 needs no Host: the server's own address is used
+    status, _, body = raw_exchange(server, "GET /sparql?query=ASK%7B%7D HTTP/1.0\r\n\r\n")
+    assert status == 200 and json.loads(body)["boolean"] is True
+
+
+@pytest.mark.parametrize("host", ["data.example.org:8080", "[::1]:8000", "127.0.0.1", "localhost"])
+def test_a_valid_host_is_written_into_absolute_urls(server: LiveServer, host: str):
+    head = (
+        f"GET /sparql HTTP/1.1\r\nHost: {host}\r\nAccept: application/n-triples\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    status, _, body = raw_exchange(server, head)
+    assert status == 200, body[:300]
+    assert f"<http://{host}/sparql>".encode() in body
+    void = f"GET /void.nt HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    status, _, body = raw_exchange(server, void)
+    assert status == 200 and f"<http://{host}/sparql>".encode() in body
 
 
 # the policy in a real browser: the pages work under it and break none of it
