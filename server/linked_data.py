@@ -28,7 +28,12 @@ from santecyber.server.describe import (
     describe,
     describe_graph,
 )
-from santecyber.server.negotiation import accepted_media_types, etag_matches
+from santecyber.server.negotiation import (
+    NotAcceptable,
+    accepted_media_types,
+    choose_media_type,
+    etag_matches,
+)
 from santecyber.server.pagination import BadPage, Paging, pages_link_header, requested_page
 from santecyber.server.query_service import QueryService, QueryUnavailable
 
@@ -56,12 +61,8 @@ DEFAULT_MEDIA_TYPE = "text/turtle"  # no Accept header, or only */*
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-class NotAcceptable(Exception):
-    """No media type of the Accept header is one we serve."""
-
-
 def negotiate(accept: str | None, offered: list[str] | None = None, aliases: bool = True) -> str:
-    """The media type to answer with, from an Accept header (q-values honoured).
+    """The media type to answer with, from an Accept header (q-values honoured, q=0 refuses).
 
     >>> negotiate("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
     'text/html'
@@ -71,20 +72,13 @@ def negotiate(accept: str | None, offered: list[str] | None = None, aliases: boo
     'text/turtle'
     """
     offered = offered or list(EXTENSIONS.values())
+    default = DEFAULT_MEDIA_TYPE if DEFAULT_MEDIA_TYPE in offered else offered[0]
     if accept is None or not accept.strip():
-        return DEFAULT_MEDIA_TYPE if DEFAULT_MEDIA_TYPE in offered else offered[0]
-    for media_type in accepted_media_types(accept):
-        if aliases:
-            media_type = ALIASES.get(media_type, media_type)
-        if media_type == "*/*":
-            return DEFAULT_MEDIA_TYPE if DEFAULT_MEDIA_TYPE in offered else offered[0]
-        if media_type.endswith("/*"):
-            for candidate in offered:
-                if candidate.startswith(media_type[:-1]):
-                    return candidate
-        elif media_type in offered:
-            return media_type
-    raise NotAcceptable(accept)
+        return default
+    accepted = accepted_media_types(accept)
+    if not accepted:  # a header with nothing usable in it does not mean "anything"
+        raise NotAcceptable(offered, [accept])
+    return choose_media_type(accepted, offered, default, ALIASES if aliases else {})
 
 
 def negotiate_language(request: Request) -> str:

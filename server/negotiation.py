@@ -6,7 +6,7 @@ negotiates the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from santecyber.sparql import FORMAT_NAMES, GRAPH_FORMATS, RESULT_FORMATS
 
@@ -20,6 +20,8 @@ RESULT_ALIASES: dict[str, str] = {
     "application/sparql-results+tsv": "text/tab-separated-values",
     "text/tsv": "text/tab-separated-values",
 }
+#: how accepted_media_types marks a type the client refused with q=0
+REFUSED = ";q=0"
 GRAPH_ALIASES: dict[str, str] = {
     "application/json": "application/ld+json",
     "application/x-turtle": "text/turtle",
@@ -45,18 +47,21 @@ class NotAcceptable(Exception):
 
 
 def accepted_media_types(accept: str | None) -> list[str]:
-    """Media types of an Accept header, most preferred first; q=0 ones are dropped.
+    """Media types of an Accept header, most preferred first; then the refused ones.
 
-    Ties keep header order, except that a more specific type beats a wildcard.
+    Ties keep header order, except that a more specific type beats a wildcard. A type given
+    q=0 is "not acceptable" (RFC 9110 12.5.1): it comes last, marked ``;q=0``, so that
+    choose_media_type never picks it for a wildcard. An entry whose q is not a number is
+    dropped.
 
     >>> accepted_media_types("text/csv;q=0.5, application/sparql-results+json")
     ['application/sparql-results+json', 'text/csv']
-    >>> accepted_media_types("*/*, text/turtle")
-    ['text/turtle', '*/*']
+    >>> accepted_media_types("text/turtle;q=0, */*, text/csv")
+    ['text/csv', '*/*', 'text/turtle;q=0']
     """
     if not accept:
         return []
-    ranked = []
+    ranked, refused = [], []
     for position, part in enumerate(accept.split(",")):
         fields = [f.strip() for f in part.split(";")]
         media_type, quality = fields[0].lower(), 1.0
@@ -66,11 +71,28 @@ def accepted_media_types(accept: str | None) -> list[str]:
                 try:
                     quality = float(value)
                 except ValueError:
-                    quality = 0.0
-        if media_type and quality > 0:
-            specificity = 2 if media_type == "*/*" else 1 if media_type.endswith("/*") else 0
+                    quality = -1.0
+        if not media_type:
+            continue
+        if quality > 0:
+            specificity = _specificity(media_type)
             ranked.append((-quality, specificity, position, media_type))
-    return [media_type for *_, media_type in sorted(ranked)]
+        elif quality == 0:
+            refused.append(media_type + REFUSED)
+    return [media_type for *_, media_type in sorted(ranked)] + refused
+
+
+def _specificity(media_range: str) -> int:
+    """0 for a media type, 1 for ``type/*``, 2 for ``*/*``."""
+    return 2 if media_range in ("*/*", "*") else 1 if media_range.endswith("/*") else 0
+
+
+def _covers(media_range: str, media_type: str) -> bool:
+    if media_range in ("*/*", "*"):
+        return True
+    if media_range.endswith("/*"):
+        return media_type.startswith(media_range[:-1])
+    return media_range == media_type
 
 
 def format_override(name: str | None) -> str | None:
@@ -94,35 +116,55 @@ def default_for(form: str) -> str:
     return "text/turtle" if form == "graph" else "application/sparql-results+json"
 
 
-def choose_media_type(accepted: Sequence[str], supported: Sequence[str], default: str) -> str:
+def choose_media_type(
+    accepted: Sequence[str],
+    supported: Sequence[str],
+    default: str,
+    aliases: Mapping[str, str] | None = None,
+) -> str:
     """The first of ``accepted`` (ordered by preference) that ``supported`` offers.
 
     No preference at all, or ``*/*``, gives ``default``; aliases (``application/json``…)
-    map to the registered type of the same format.
+    map to the registered type of the same format (by default the aliases of results or of
+    graphs, after ``default``). A type refused with q=0 is never chosen for a range less
+    specific than its refusal: ``text/csv;q=0, */*`` is anything but CSV.
 
     >>> choose_media_type(["text/html", "text/*"], ["text/csv", "text/turtle"], "text/csv")
     'text/csv'
     >>> choose_media_type(["application/json"], ["application/ld+json"], "text/turtle")
     'application/ld+json'
+    >>> choose_media_type(["*/*", "text/csv;q=0"], ["text/csv", "text/turtle"], "text/csv")
+    'text/turtle'
     """
-    graph = default in GRAPH_FORMATS
-    aliases = GRAPH_ALIASES if graph else RESULT_ALIASES
-    for media_type in accepted:
-        media_type = aliases.get(media_type, media_type)
-        if media_type in ("*/*", "*"):
-            return default
-        if media_type.endswith("/*"):
-            prefix = media_type[:-1]
-            if default.startswith(prefix):
-                return default
-            for candidate in supported:
-                if candidate.startswith(prefix):
-                    return candidate
-        elif media_type in supported:
-            return media_type
     if not accepted:
         return default
+    if aliases is None:
+        aliases = GRAPH_ALIASES if default in GRAPH_FORMATS else RESULT_ALIASES
+    refused: list[str] = []
+    if accepted[-1].endswith(REFUSED):  # they come last; most requests have none
+        refused = [aliases.get(r, r) for r in refusals(accepted)]
+    for media_range in accepted:
+        if media_range.endswith(REFUSED):
+            break
+        media_range = aliases.get(media_range, media_range)
+        specificity = _specificity(media_range)
+        if specificity == 0:
+            candidates: Sequence[str] = (media_range,) if media_range in supported else ()
+        else:  # a wildcard: the default first, then in the order of ``supported``
+            candidates = (default, *supported)
+            if specificity == 1:
+                candidates = [t for t in candidates if t.startswith(media_range[:-1])]
+        for candidate in candidates:
+            if not refused or not any(
+                _covers(r, candidate) and _specificity(r) <= specificity for r in refused
+            ):
+                return candidate
     raise NotAcceptable(supported, accepted)
+
+
+def refusals(accepted: Sequence[str]) -> list[str]:
+    """The media ranges given q=0 in preferences from accepted_media_types."""
+    return [t.removesuffix(REFUSED) for t in accepted if t.endswith(REFUSED)]
 
 
 def negotiate(form: str, accepted: Sequence[str]) -> str:

@@ -231,6 +231,11 @@ def test_etag_gives_304_when_unchanged(live_server: LiveServer) -> None:
         ("*/*", "text/turtle"),
         ("application/json", "application/ld+json"),
         ("text/*;q=0.5, application/n-triples;q=0.6", "application/n-triples"),
+        # q=0 refuses a type even under a wildcard (RFC 9110 12.5.1)
+        ("text/turtle;q=0, */*", "application/n-triples"),
+        ("text/*;q=0, */*;q=0.5", "application/n-triples"),
+        ("*/*;q=0, text/html", "text/html"),
+        ("application/n-triples;q=0, application/json;q=0, application/*", "application/rdf+xml"),
     ],
 )
 def test_q_values_choose_the_format(live_server: LiveServer, accept: str, expected: str) -> None:
@@ -242,13 +247,14 @@ def test_q_values_choose_the_format(live_server: LiveServer, accept: str, expect
 
 def test_unsupported_format_is_406(live_server: LiveServer) -> None:
     with live_server.client() as client:
-        for accept in ("application/pdf", "image/png, text/csv", "text/turtle;q=0"):
+        for accept in ("application/pdf", "image/png, text/csv", "text/turtle;q=0", "*/*;q=0"):
             response = client.get("/id/facility/chu-rennes", headers={"Accept": accept})
             assert response.status_code == 406, accept
             assert "text/turtle" in response.text
         # index pages are HTML only
         for path in ("/id/", "/id/attack/"):
             assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 406
+            assert client.get(path, headers={"Accept": "text/html;q=0, */*"}).status_code == 406
             assert client.get(path, headers={"Accept": "*/*"}).status_code == 200
 
 

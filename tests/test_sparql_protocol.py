@@ -264,6 +264,50 @@ def test_accept_with_q_values_and_wildcards(client, accept, expected):
     assert len(response.content) > 0
 
 
+@pytest.mark.parametrize(
+    ("query", "accept", "expected"),
+    [
+        (ATTACKS, "application/sparql-results+json;q=0, */*", "application/sparql-results+xml"),
+        (ATTACKS, "application/json;q=0, */*", "application/sparql-results+xml"),  # an alias
+        (ATTACKS, "application/*;q=0, */*;q=0.5", "text/csv"),
+        (ATTACKS, "text/csv;q=0, text/*", "text/tab-separated-values"),
+        # the most specific range decides: XML is asked for by name, JSON only by application/*
+        (
+            ATTACKS,
+            "application/*;q=0, application/sparql-results+xml",
+            "application/sparql-results+xml",
+        ),
+        (CONSTRUCT_ATTACKS, "text/turtle;q=0, */*", "application/n-triples"),
+        (None, "text/turtle;q=0, */*", "application/ld+json"),  # the service description
+        (None, "text/html;q=0, */*", "text/turtle"),  # not the query page
+    ],
+)
+def test_q_0_refuses_a_type_even_under_a_wildcard(client, query, accept, expected):
+    """RFC 9110 12.5.1: q=0 means not acceptable; a wildcard does not bring it back."""
+    params = {"query": query} if query else {}
+    response = client.get("/sparql", params=params, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == expected
+    assert len(response.content) > 0
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ["text/csv;q=0", "*/*;q=0", "application/sparql-results+json;q=0, application/json"],
+)
+def test_only_refused_types_is_406(client, accept):
+    response = client.get("/sparql", params={"query": ATTACKS}, headers={"Accept": accept})
+    assert response.status_code == 406, response.text
+    body = response.json()
+    assert body["status"] == 406 and "no acceptable format" in body["error"]
+    assert body["supported"] == [
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+    ]
+
+
 def test_graph_defaults_to_turtle_and_wildcards_pick_rdf(client):
     default = client.get("/sparql", params={"query": CONSTRUCT_ATTACKS}, headers={"Accept": "*/*"})
     assert default.headers["content-type"].split(";")[0] == "text/turtle"
