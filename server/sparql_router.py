@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Sequence
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -45,15 +46,17 @@ QUERY_CONTENT_TYPES = ["application/sparql-query", "application/x-www-form-urlen
 #: revalidate every time: answers only change with a new build, and then the ETag changes
 CACHE_CONTROL = "public, no-cache"
 TRUNCATED_HEADER = "X-Santecyber-Truncated"
+#: a ``%`` that does not start a ``%XX`` escape
+BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
 class ProtocolError(Exception):
     """A request the protocol does not allow, with the status and message to send."""
 
-    def __init__(self, status: int, message: str, **headers: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.headers = headers
+        self.headers = headers or {}
 
 
 def error_response(
@@ -97,22 +100,79 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def decode_utf8(body: bytes, what: str) -> str:
+def decode_utf8(data: bytes, what: str, where: str = "") -> str:
+    """``data`` as UTF-8, else 400 naming ``what`` and the first bad byte (never U+FFFD,
+    which would run another query than the one sent)."""
     try:
-        return body.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ProtocolError(400, f"{what} is not UTF-8 (byte {error.start})") from None
+        byte = f"byte 0x{data[error.start]:02X} at offset {error.start}{where}"
+        raise ProtocolError(400, f"{what} is not valid UTF-8 ({byte})") from None
 
 
-def parse_form(body: bytes) -> list[tuple[str, str]]:
-    """application/x-www-form-urlencoded, strictly UTF-8 once percent-decoded."""
-    try:
-        text = body.decode("ascii")
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError as error:
-        raise ProtocolError(400, f"form body is not UTF-8 (byte {error.start})") from None
-    except ValueError as error:
-        raise ProtocolError(400, f"form body is malformed: {error}") from None
+def percent_decode(encoded: bytes, what: str) -> str:
+    """One name or value of ``application/x-www-form-urlencoded``, strictly.
+
+    Every ``%`` must start a ``%XX`` escape, and the decoded bytes (raw UTF-8 too, as
+    browsers send it) must be UTF-8; else 400 naming ``what``.
+    """
+    bad = BAD_ESCAPE.search(encoded)
+    if bad is not None:
+        shown = encoded[bad.start() : bad.start() + 3].decode("latin-1")
+        raise ProtocolError(
+            400,
+            f"{what} has a malformed percent-escape {shown!r}"
+            f" at offset {bad.start()} of its encoded value",
+        )
+    decoded = unquote_to_bytes(encoded.replace(b"+", b" "))
+    return decode_utf8(decoded, what, " of its decoded value")
+
+
+def parse_parameters(encoded: bytes) -> list[tuple[str, str]]:
+    """``name=value&…``, from a query string or a form body, decoded strictly.
+
+    Starlette's query_params replace bad bytes with U+FFFD and keep malformed escapes, so a
+    different query ran, or the error blamed the SPARQL; here either is a 400 naming the
+    parameter.
+
+    >>> parse_parameters(b"query=ASK%7B%7D&format=csv&&x&lang=%C3%A9t%C3%A9+1")
+    [('query', 'ASK{}'), ('format', 'csv'), ('x', ''), ('lang', 'été 1')]
+    """
+    pairs = []
+    for field in encoded.split(b"&"):
+        if field:
+            raw_name, _, raw_value = field.partition(b"=")
+            name = percent_decode(raw_name, "a parameter name")
+            pairs.append((name, percent_decode(raw_value, f"parameter {name!r}")))
+    return pairs
+
+
+def media_type_parameters(content_type: str) -> tuple[str, dict[str, str]]:
+    """A Content-Type's media type (lower case) and parameters (names in lower case).
+
+    >>> media_type_parameters('Application/SPARQL-Query; charset="UTF-8"')
+    ('application/sparql-query', {'charset': 'UTF-8'})
+    """
+    media_type, *fields = content_type.split(";")
+    parameters = {}
+    for field in fields:
+        name, _, value = field.partition("=")
+        parameters[name.strip().lower()] = value.strip().strip('"')
+    return media_type.strip().lower(), parameters
+
+
+def check_body_encoding(request: Request, charset: str | None) -> None:
+    """415 for a body we would misread: a charset other than UTF-8, or a Content-Encoding
+    (gzip, br…: the server does not decode request bodies, RFC 9110 15.5.16)."""
+    if charset is not None and charset.lower() != "utf-8":
+        raise ProtocolError(415, f"charset {charset} is not supported: send the body as UTF-8")
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity"):
+        raise ProtocolError(
+            415,
+            f"Content-Encoding {coding} is not supported: send the body uncompressed",
+            {"Accept-Encoding": "identity"},
+        )
 
 
 def single_query(parameters: Parameters, body_query: str | None = None) -> str | None:
@@ -263,7 +323,7 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
 
     async def handle(request: Request) -> Response:
         try:
-            url_parameters = Parameters(request.query_params.multi_items())
+            url_parameters = Parameters(parse_parameters(request.scope["query_string"]))
             if request.method in ("GET", "HEAD"):
                 query = single_query(url_parameters)
                 if query is None:
@@ -275,7 +335,9 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
                         f" {config.max_query_length}: POST longer queries",
                     )
                 return await run(request, query, url_parameters, conditional=True)
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            content_type, content_parameters = media_type_parameters(
+                request.headers.get("content-type", "")
+            )
             if content_type == "application/sparql-update":
                 raise ProtocolError(403, READ_ONLY_MESSAGE)
             if content_type not in QUERY_CONTENT_TYPES:
@@ -284,12 +346,13 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
                     415,
                     f"{shown} is not accepted: POST a query as " + " or ".join(QUERY_CONTENT_TYPES),
                 )
+            check_body_encoding(request, content_parameters.get("charset"))
             body = await read_body(request, config.max_body_bytes)
             if content_type == "application/sparql-query":
                 parameters = url_parameters
-                query = single_query(parameters, decode_utf8(body, "query body"))
+                query = single_query(parameters, decode_utf8(body, "the query body"))
             else:
-                parameters = Parameters(url_parameters.pairs + parse_form(body))
+                parameters = Parameters(url_parameters.pairs + parse_parameters(body))
                 query = single_query(parameters)
             if query is None:
                 raise ProtocolError(400, "missing parameter 'query'")

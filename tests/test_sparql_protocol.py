@@ -6,6 +6,7 @@ Every expected answer is computed from the built store with run_query, never wri
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import shutil
@@ -435,6 +436,104 @@ def test_bad_posts_get_clear_4xx(client, kwargs, status, words):
     response = client.post("/sparql", **kwargs)
     assert response.status_code == status, response.text
     assert words in response.json()["error"]
+
+
+def get_raw(client, target: str):
+    """GET ``target`` byte for byte: httpx would re-encode a malformed percent-escape."""
+    request = client.build_request("GET", "/")
+    request.url = request.url.copy_with(raw_path=target.encode("latin-1"))
+    return client.send(request)
+
+
+def assert_400(response, words: str) -> None:
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["status"] == 400 and words in body["error"], body
+
+
+@pytest.mark.parametrize(
+    ("encoded", "words"),
+    [
+        # a literal with \xC3( in it: Starlette made it U+FFFD( and ran that query
+        (
+            "query=ASK%7B%3Fs%20%3Fp%20%22%C3%28%22%7D",
+            "parameter 'query' is not valid UTF-8 (byte 0xC3 at offset 11 of its decoded value)",
+        ),
+        (
+            "query=ASK%7B%7D%ZZ",
+            "parameter 'query' has a malformed percent-escape '%ZZ' at offset 9",
+        ),
+        ("query=ASK%7B%7D%", "parameter 'query' has a malformed percent-escape '%' at offset 9"),
+        ("query=ASK%7B%7D&default-graph-uri=urn:x%FF", "parameter 'default-graph-uri' is not"),
+        ("query=ASK%7B%7D&format=%E9", "parameter 'format' is not valid UTF-8 (byte 0xE9"),
+        ("qu%FFery=ASK%7B%7D", "a parameter name is not valid UTF-8 (byte 0xFF at offset 2"),
+    ],
+)
+def test_bad_bytes_in_parameters_are_400_naming_the_parameter(client, encoded, words):
+    """In the query string and in a form body alike: never a U+FFFD, never a SPARQL error."""
+    assert_400(get_raw(client, "/sparql?" + encoded), words)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert_400(client.post("/sparql", content=encoded.encode(), headers=form), words)
+
+
+def test_raw_utf8_in_a_form_body_is_read_as_utf8(client):
+    """Browsers and the WHATWG parser send raw bytes: UTF-8-decoded after percent-decoding."""
+    body = 'query=ASK { FILTER(STRLEN("été") = 3) }'.encode()
+    response = client.post(
+        "/sparql", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is True
+    raw = client.post(
+        "/sparql",
+        content=b'query=ASK{"\xe9"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_400(raw, "parameter 'query' is not valid UTF-8 (byte 0xE9 at offset 5")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/sparql-query; charset=iso-8859-1",
+        "application/x-www-form-urlencoded; charset=latin-1",
+        'application/sparql-query; charset="windows-1252"',
+    ],
+)
+def test_a_charset_other_than_utf8_is_415(client, content_type):
+    body = b'ASK { ?s ?p "\xe9" }'
+    if "form" in content_type:
+        body = b"query=" + body
+    response = client.post("/sparql", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 415, response.text
+    message = response.json()["error"]
+    assert "charset" in message and "UTF-8" in message
+    assert content_type.split("charset=")[1].strip('"') in message
+
+
+def test_utf8_charset_is_fine(client):
+    for content_type in (
+        "application/sparql-query; charset=UTF-8",
+        'application/sparql-query;charset="utf-8"',
+    ):
+        response = client.post("/sparql", content="ASK {}", headers={"Content-Type": content_type})
+        assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def test_a_content_encoding_is_415_naming_it(client):
+    """The server does not decode request bodies: gzip bytes were read as a broken query."""
+    query = {"Content-Type": "application/sparql-query"}
+    for coding, body in (("gzip", gzip.compress(b"ASK {}")), ("br", b"ASK {}")):
+        response = client.post(
+            "/sparql", content=body, headers={**query, "Content-Encoding": coding}
+        )
+        assert response.status_code == 415, response.text
+        assert response.json()["error"].startswith(f"Content-Encoding {coding} is not supported")
+        assert response.headers["accept-encoding"] == "identity"
+    plain = client.post(
+        "/sparql", content=b"ASK {}", headers={**query, "Content-Encoding": "identity"}
+    )
+    assert plain.status_code == 200 and plain.json()["boolean"] is True
 
 
 def test_query_in_url_and_body_is_two_queries(client):
