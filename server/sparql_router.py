@@ -210,6 +210,12 @@ def preferences(request: Request, parameters: Parameters) -> list[str]:
     return [override] if override else accepted_media_types(request.headers.get("accept"))
 
 
+def not_modified(etag: str) -> Response:
+    return Response(
+        status_code=304, headers={"ETag": etag, "Vary": "Accept", "Cache-Control": CACHE_CONTROL}
+    )
+
+
 def answer_headers(answer: Answer, config: ServerConfig) -> dict[str, str]:
     headers = {
         "Vary": "Accept",
@@ -263,10 +269,16 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
                 parameters.all("named-graph-uri"),
                 accepted,
             )
-            if conditional and etag_matches(request.headers.get("if-none-match"), plan.etag):
-                headers = {"ETag": plan.etag, "Vary": "Accept", "Cache-Control": CACHE_CONTROL}
-                return Response(status_code=304, headers=headers)
+            wanted = request.headers.get("if-none-match") if conditional else None
+            # "*" matches only a query that has an answer (RFC 9110 13.1.2): run it first
+            any_answer = wanted is not None and wanted.strip() == "*"
+            if wanted and not any_answer and etag_matches(wanted, plan.etag):
+                return not_modified(plan.etag)
             answer = await service.run(plan, stream=True)
+            if any_answer:
+                if answer.stream is not None:  # not sent: free its worker now
+                    answer.stream.discard()
+                return not_modified(plan.etag)
         except QuerySyntaxError as error:
             where = f" at line {error.line}, column {error.column}" if error.line else ""
             return error_response(

@@ -631,6 +631,23 @@ def test_same_query_same_etag_and_304(client):
     assert changed.status_code == 200 and changed.content == first.content
 
 
+def test_if_none_match_star_is_304_only_for_a_query_with_an_answer(client):
+    """RFC 9110 13.1.2: ``*`` matches a current representation; a query that fails has none
+    (13.2.1: its error is sent as if there were no precondition)."""
+    star = {"If-None-Match": "*"}
+    broken = client.get("/sparql", params={"query": "ASK {"}, headers=star)
+    assert broken.status_code == 400, broken.text
+    assert broken.json()["line"] == 1 and "etag" not in broken.headers
+    refused = client.get("/sparql", params={"query": "LOAD <http://127.0.0.1:9/x>"}, headers=star)
+    assert refused.status_code == 403
+    query = ATTACKS + " # if-none-match *"  # a text no earlier test ran: not in any cache
+    for method in ("HEAD", "GET"):
+        unchanged = client.request(method, "/sparql", params={"query": query}, headers=star)
+        assert unchanged.status_code == 304 and unchanged.content == b"", unchanged.text
+    answered = client.get("/sparql", params={"query": query})
+    assert answered.status_code == 200 and answered.headers["etag"] == unchanged.headers["etag"]
+
+
 def test_repeated_query_is_served_from_the_cache(client):
     query = "SELECT ?a ?l WHERE { ?a a sc:Attack ; rdfs:label ?l } ORDER BY ?l # cache test"
     first = client.post("/sparql", data={"query": query})

@@ -86,6 +86,25 @@ def test_a_large_answer_revalidates_by_etag(streaming):
     assert revalidated.status_code == 304 and revalidated.content == b""
 
 
+def test_if_none_match_star_on_a_large_answer_is_304_and_frees_the_worker(streaming):
+    """``*`` runs the query (a failing one has no representation to match); the streamed
+    answer it does not send must not hold the only worker."""
+    query = CROSS + " LIMIT 13000"
+    with streaming.client() as client:
+        star = client.get(
+            "/sparql", params={"query": query, "format": "csv"}, headers={"If-None-Match": "*"}
+        )
+        assert star.status_code == 304 and star.content == b""
+        for limit in (1, 2):
+            small = f"SELECT ?a WHERE {{ ?a a sc:Attack }} LIMIT {limit} # star"
+            response = client.get("/sparql", params={"query": small}, timeout=15)
+            assert response.status_code == 200
+            assert len(response.json()["results"]["bindings"]) == limit
+        whole = client.get("/sparql", params={"query": query, "format": "csv"})
+    assert whole.status_code == 200 and whole.headers["etag"] == star.headers["etag"]
+    assert len(whole.content) > 1 << 20  # it was a streamed answer
+
+
 def test_a_client_leaving_mid_answer_frees_the_worker(streaming):
     """The only worker is busy with the abandoned answer until it is killed and replaced."""
     where = urlsplit(streaming.url)
