@@ -37,6 +37,14 @@ GRAPH_ALIASES: dict[str, str] = {
 }
 
 
+#: every media type ``format=``/``output=`` may name: ours and their aliases
+FORMAT_MEDIA_TYPES = {*RESULT_FORMATS, *GRAPH_FORMATS, *RESULT_ALIASES, *GRAPH_ALIASES}
+
+
+class BadFormat(ValueError):
+    """A ``format=``/``output=`` value we do not know, or two that disagree (HTTP 400)."""
+
+
 class NotAcceptable(Exception):
     """No format the client accepts can carry this answer; ``supported`` lists ours."""
 
@@ -95,16 +103,53 @@ def _covers(media_range: str, media_type: str) -> bool:
     return media_range == media_type
 
 
-def format_override(name: str | None) -> str | None:
-    """The media type for a ``format=``/``output=`` value (short name or media type).
+def format_override(values: Sequence[tuple[str, str]]) -> tuple[str | None, list[str]]:
+    """The media types ``format=``/``output=`` ask for, and the parameter they came from.
 
-    >>> format_override("csv"), format_override("text/turtle"), format_override(None)
-    ('text/csv', 'text/turtle', None)
+    ``values``: the (parameter, value) pairs of both, in request order. A value is a short
+    name or a media type (its parameters, such as ``;charset=``, dropped), or several
+    separated by commas (then the ones we know); an empty one counts as not given. Values
+    must agree, since SPARQLWrapper repeats one format under several spellings
+    (``format=tsv&format=text/tab-separated-values&output=tsv…``). An unknown value, or two
+    that disagree, raise BadFormat naming the parameters.
+
+    >>> format_override([("format", "csv")]), format_override([("format", "")])
+    (('format', ['text/csv']), (None, []))
+    >>> format_override([("output", "text/csv;charset=utf-8"), ("format", "csv")])
+    ('output', ['text/csv'])
+    >>> try:
+    ...     format_override([("format", "csv"), ("output", "json")])
+    ... except BadFormat as error:
+    ...     print(error)
+    'format=csv' and 'output=json' ask for different formats: send one
     """
-    if name is None or not name.strip():
-        return None
-    name = name.strip().lower()
-    return FORMAT_NAMES.get(name, name)
+    source: str | None = None
+    chosen: list[str] = []
+    first = ""
+    for parameter, value in values:
+        pieces = [piece.split(";")[0].strip().lower() for piece in value.split(",")]
+        if not any(pieces):
+            continue
+        types = [FORMAT_NAMES.get(p, p) for p in pieces]
+        known = [t for t in types if t in FORMAT_MEDIA_TYPES]
+        if not known:
+            names = ", ".join(FORMAT_NAMES)
+            raise BadFormat(
+                f"parameter '{parameter}': {value!r} is not a known format:"
+                f" use {names}, or a media type"
+            )
+        if source is None:
+            source, chosen, first = parameter, known, f"{parameter}={value}"
+        elif not _meanings(known) & _meanings(chosen):
+            raise BadFormat(
+                f"'{first}' and '{parameter}={value}' ask for different formats: send one"
+            )
+    return source, chosen
+
+
+def _meanings(media_types: Sequence[str]) -> set[str]:
+    """The registered types these may stand for (``application/json``: results or JSON-LD)."""
+    return {m for t in media_types for m in (t, RESULT_ALIASES.get(t, t), GRAPH_ALIASES.get(t, t))}
 
 
 def supported_for(form: str) -> list[str]:

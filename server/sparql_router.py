@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
@@ -21,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from santecyber.config import ServerConfig
 from santecyber.query_policy import READ_ONLY_MESSAGE, QueryRefused, QuerySyntaxError
 from santecyber.server.negotiation import (
+    BadFormat,
     NotAcceptable,
     accepted_media_types,
     choose_media_type,
@@ -77,13 +79,6 @@ class Parameters:
 
     def all(self, name: str) -> list[str]:
         return [value for key, value in self.pairs if key == name]
-
-    def first(self, *names: str) -> str | None:
-        for name in names:
-            values = self.all(name)
-            if values:
-                return values[0]
-        return None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -204,10 +199,27 @@ def check_graph_iris(parameters: Parameters) -> None:
                 ) from None
 
 
-def preferences(request: Request, parameters: Parameters) -> list[str]:
-    """The client's media types, best first: ``format=``/``output=`` beats Accept."""
-    override = format_override(parameters.first("format", "output"))
-    return [override] if override else accepted_media_types(request.headers.get("accept"))
+class Preferences(NamedTuple):
+    """The client's media types, best first, and the parameter that gave them (None: Accept)."""
+
+    accepted: list[str]
+    source: str | None
+
+    def refusal(self, error: NotAcceptable) -> str:
+        """The 406 message, naming ``format=``/``output=`` when they made the choice."""
+        return f"parameter '{self.source}': {error}" if self.source else str(error)
+
+
+def preferences(request: Request, parameters: Parameters) -> Preferences:
+    """``format=``/``output=`` beat Accept; a value they cannot take is 400 naming them."""
+    values = [(name, value) for name, value in parameters.pairs if name in ("format", "output")]
+    try:
+        source, override = format_override(values)
+    except BadFormat as error:
+        raise ProtocolError(400, str(error)) from None
+    if source is not None:
+        return Preferences(override, source)
+    return Preferences(accepted_media_types(request.headers.get("accept")), None)
 
 
 def not_modified(etag: str) -> Response:
@@ -260,14 +272,14 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
         parameters: Parameters,
         conditional: bool,
     ) -> Response:
-        accepted = preferences(request, parameters)
+        asked = preferences(request, parameters)
         check_graph_iris(parameters)
         try:
             plan = service.plan(
                 query,
                 parameters.all("default-graph-uri"),
                 parameters.all("named-graph-uri"),
-                accepted,
+                asked.accepted,
             )
             wanted = request.headers.get("if-none-match") if conditional else None
             # "*" matches only a query that has an answer (RFC 9110 13.1.2): run it first
@@ -287,7 +299,7 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
         except QueryRefused as error:
             return error_response(error.status, str(error))
         except NotAcceptable as error:
-            return error_response(406, str(error), supported=error.supported)
+            return error_response(406, asked.refusal(error), supported=error.supported)
         except QueryUnavailable as error:
             extra = {"timeout_seconds": config.query_timeout} if error.timed_out else {}
             retry = {} if error.timed_out else {"Retry-After": "5"}
@@ -310,7 +322,8 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
         return sizes_by_version.get(version, {})
 
     async def description(request: Request, parameters: Parameters) -> Response:
-        accepted = preferences(request, parameters)
+        asked = preferences(request, parameters)
+        accepted = asked.accepted
         page = getattr(request.app.state, "query_page", None)
         if page is not None and prefers(accepted, "text/html", DESCRIPTION_FORMATS):
             shown = page(request) if callable(page) else page
@@ -321,7 +334,7 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
             media_type = choose_media_type(accepted, DESCRIPTION_FORMATS, "text/turtle")
         except NotAcceptable as error:
             if "text/html" not in accepted:
-                return error_response(406, str(error), supported=error.supported)
+                return error_response(406, asked.refusal(error), supported=error.supported)
             media_type = "text/turtle"
         version = service.refresh()
         etag = f'W/"{version}-sd-{media_type}"'

@@ -350,6 +350,61 @@ def test_unsupported_format_is_406_listing_what_is_supported(client):
     graph = client.get("/sparql", params={"query": CONSTRUCT_ATTACKS, "format": "csv"})
     assert graph.status_code == 406
     assert "text/turtle" in graph.json()["supported"]
+    assert graph.json()["error"].startswith("parameter 'format': no acceptable format")
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"format": "bogus"}, "parameter 'format': 'bogus' is not a known format: use json, xml,"),
+        ({"output": "text/html"}, "parameter 'output': 'text/html' is not a known format"),
+        ([("format", "csv"), ("format", "json")], "'format=csv' and 'format=json' ask for"),
+        ([("format", "csv"), ("output", "tsv")], "'format=csv' and 'output=tsv' ask for"),
+    ],
+)
+def test_bad_format_parameters_are_400_naming_them(client, params, words):
+    query = [("query", ATTACKS), *(params.items() if isinstance(params, dict) else params)]
+    response = client.get("/sparql", params=query)
+    assert response.status_code == 400, response.text
+    assert words in response.json()["error"]
+    described = client.get("/sparql", params=query[1:])  # the service description too
+    assert described.status_code == 400 and words in described.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"format": "text/csv;charset=utf-8"}, "text/csv"),  # parameters dropped, as in Accept
+        ({"format": "", "output": "tsv"}, "text/tab-separated-values"),  # empty: not given
+        ({"format": "csv", "output": "text/csv"}, "text/csv"),  # the same format twice
+        ({"format": "xml", "output": "application/xml"}, "application/sparql-results+xml"),
+        # what SPARQLWrapper sends for TSV: the short name and the media type, twice
+        (
+            [
+                ("format", "tsv"),
+                ("format", "text/tab-separated-values"),
+                ("output", "tsv"),
+                ("output", "text/tab-separated-values"),
+            ],
+            "text/tab-separated-values",
+        ),
+    ],
+)
+def test_format_parameters_that_agree(client, params, expected):
+    query = [("query", ATTACKS), *(params.items() if isinstance(params, dict) else params)]
+    response = client.get("/sparql", params=query)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == expected
+
+
+def test_sparqlwrapper_json_ld_parameters_still_work(client):
+    """SPARQLWrapper's JSON-LD: format=json-ld, then a list of media types, one not ours."""
+    listed = "application/ld+json,application/x-json+ld"
+    params = [("query", CONSTRUCT_ATTACKS), ("format", "json-ld"), ("format", listed)]
+    params += [("output", "json-ld"), ("output", listed)]
+    response = client.get("/sparql", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/ld+json"
 
 
 # errors
