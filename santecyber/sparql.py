@@ -52,6 +52,7 @@ FORMAT_NAMES: dict[str, str] = {
     "json-ld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
     "rdf": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",  # what SPARQLWrapper sends
     "nquads": "application/n-quads",
     "nq": "application/n-quads",
     "trig": "application/trig",

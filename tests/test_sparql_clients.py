@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper import CSV, JSON, POST, RDFXML, TURTLE, XML, SPARQLWrapper
 
 from santecyber.namespaces import SC
 from santecyber.paths import ROOT
@@ -102,6 +102,13 @@ def test_sparqlwrapper_construct_turtle(endpoint, store):
     expected = expected_graph(store)
     assert len(expected) >= attack_count(store)
     assert set(graph) == set(expected)
+
+
+def test_sparqlwrapper_construct_rdfxml(endpoint, store):
+    """SPARQLWrapper asks for RDF/XML with format=rdf+xml (and Accept): both are honoured."""
+    graph = wrapper(endpoint, CONSTRUCT_LABELS, RDFXML).queryAndConvert()
+    assert isinstance(graph, rdflib.Graph)
+    assert set(graph) == set(expected_graph(store))
 
 
 def test_sparqlwrapper_ask(endpoint):
