@@ -131,6 +131,8 @@ async def send_error(send: Send, status: int, message: str) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
+        # sent before the CORS middleware: a notebook on another site should read why too
+        (b"access-control-allow-origin", b"*"),
     ]
     if status == 413:  # the rest of the body was not read: the connection cannot be reused
         headers.append((b"connection", b"close"))

@@ -465,6 +465,21 @@ def test_query_length_limit(limited):
     assert too_long_post.status_code == 413
 
 
+def test_refusals_before_the_routes_are_readable_from_other_sites(limited):
+    """414 and 413 come from the security middleware, outside CORS: they carry the header
+    too, so a browser notebook sees the message rather than an opaque network error."""
+    origin = {"Origin": "https://notebook.example"}
+    with limited.client() as client:
+        long_target = client.get("/sparql?query=" + "x" * 9000, headers=origin)
+        big_body = client.post(
+            "/sparql", content="ASK {} #" + "x" * MAX_BODY_BYTES, headers=SPARQL_QUERY | origin
+        )
+    assert (long_target.status_code, big_body.status_code) == (414, 413)
+    for response in (long_target, big_body):
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert "exceeds" in response.json()["error"]
+
+
 def test_body_size_limit(limited):
     with limited.client() as client:
         big_form = client.post(
@@ -486,7 +501,8 @@ def test_body_size_limit(limited):
         ({"query": "ASK {}", "named-graph-uri": "relative/graph"}, 400, "named-graph-uri"),
         ({"query": "SELECT ?x WHERE { ?x ?y ?z } GROUP BY"}, 400, "line 1"),
         ({"query": "CONSTRUCT { ?s ?p }"}, 400, "line 1"),
-        ({"query": "ASK {}", "format": "application/x-unknown"}, 406, "supported"),
+        ({"query": "ASK {}", "format": "application/x-unknown"}, 400, "parameter 'format'"),
+        ({"query": "ASK {}", "format": "text/turtle"}, 406, "supported"),  # not for ASK
     ],
 )
 def test_bad_input_is_a_clear_4xx(live_server, params, status, words):
