@@ -16,6 +16,8 @@ from typing import ParamSpec
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.staticfiles import NotModifiedResponse
+from starlette.types import Receive, Scope, Send
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
@@ -146,6 +148,37 @@ def unavailable_as_503(
             )
 
     return guarded
+
+
+def byte_range(value: bytes) -> bool:
+    """Whether a Range header is in bytes (unit names are case-insensitive, RFC 9110 14.1).
+
+    >>> byte_range(b"bytes=0-9"), byte_range(b"BYTES=0-9"), byte_range(b"items=0-5")
+    (True, True, False)
+    """
+    return value.partition(b"=")[0].strip().lower() == b"bytes"
+
+
+class FileAnswer(FileResponse):
+    """A file whose Range is ignored unless in bytes: RFC 9110 14.2 says an origin server MUST
+    ignore a unit it does not know (Starlette answers 400 "Only support bytes range")."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(n, v) for n, v in scope["headers"] if n != b"range" or byte_range(v)]
+        await super().__call__({**scope, "headers": headers}, receive, send)
+
+
+def file_answer(request: Request, path: Path, media_type: str, etag: str | None = None) -> Response:
+    """``path`` as it is on disk, or 304 if If-None-Match names its ETag or is ``*``.
+
+    FileResponse sends an ETag but never compares it; RFC 9110 13.1.2 says an origin server
+    MUST evaluate If-None-Match. Without ``etag``, Starlette's (file time and size) is used.
+    """
+    headers = {"ETag": etag} if etag else None
+    response = FileAnswer(path, media_type=media_type, headers=headers, stat_result=path.stat())
+    if etag_matches(request.headers.get("if-none-match"), response.headers["etag"]):
+        return NotModifiedResponse(response.headers)
+    return response
 
 
 def context_url(request: Request) -> str:
@@ -313,8 +346,8 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         )
 
     @router.api_route("/static/site.css", methods=["GET", "HEAD"])
-    async def stylesheet() -> Response:
-        return FileResponse(STATIC_DIR / "site.css", media_type="text/css")
+    async def stylesheet(request: Request) -> Response:
+        return file_answer(request, STATIC_DIR / "site.css", "text/css")
 
     @unavailable_as_503
     async def void(request: Request, extension: str | None) -> Response:
@@ -369,16 +402,15 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         return JSONResponse(dump_index(config.build_dir))
 
     @router.api_route("/dumps/{name}", methods=["GET", "HEAD"])
-    async def dump_file(name: str) -> Response:
+    async def dump_file(request: Request, name: str) -> Response:
         index = dump_index(config.build_dir)
         entries = {entry["file"]: entry for entry in index.get("files", [])}
         if name not in entries:  # only files the index lists: no path ever reaches the disk
             return PlainTextResponse(f"404 Not Found: no dump named {name!r}\n", status_code=404)
         entry = entries[name]
         path = config.build_dir / "dumps" / entry["file"]
-        headers = {"ETag": f'"{entry["sha256"]}"'}
         media_type = "application/gzip" if entry.get("encoding") == "gzip" else entry["media_type"]
-        return FileResponse(path, media_type=media_type, headers=headers)
+        return file_answer(request, path, media_type, f'"{entry["sha256"]}"')
 
     return router
 

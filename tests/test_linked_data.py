@@ -457,6 +457,46 @@ def test_dumps_are_listed_with_size_and_sha256(
         assert listing.json() == index
 
 
+#: files served as they are on disk, each with an ETag
+FILES = ("/dumps/santecyber.nq.gz", "/dumps/graph-reference-ontology.ttl", "/static/site.css")
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_files_answer_if_none_match_with_304(live_server: LiveServer, path: str) -> None:
+    """RFC 9110 13.1.2: an origin server must evaluate If-None-Match; a match (or *) is 304."""
+    with live_server.client() as client:
+        first = client.get(path)
+        etag = first.headers["etag"]
+        assert first.status_code == 200 and first.content
+        for wanted in (etag, "*", f'"other", {etag}', "W/" + etag.removeprefix("W/")):
+            for method in ("GET", "HEAD"):
+                again = client.request(method, path, headers={"If-None-Match": wanted})
+                assert again.status_code == 304, (method, wanted)
+                assert again.content == b""
+                assert again.headers["etag"] == etag
+                assert again.headers.get("content-length", "0") == "0"
+        other = client.get(path, headers={"If-None-Match": '"not-this-one"'})
+    assert other.status_code == 200 and other.content == first.content
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_a_range_in_an_unknown_unit_is_ignored(live_server: LiveServer, path: str) -> None:
+    """RFC 9110 14.2: a Range in a unit the server does not know must be ignored (200, all)."""
+    identity = {"Accept-Encoding": "identity"}
+    with live_server.client() as client:
+        whole = client.get(path, headers=identity).content
+        for unit in ("items=0-5", "lines=1-2", "Items=0-5"):
+            response = client.get(path, headers={**identity, "Range": unit})
+            assert response.status_code == 200, unit
+            assert response.content == whole
+            assert "content-range" not in response.headers
+        for unit in ("bytes=0-9", "BYTES=0-9"):  # unit names are case-insensitive
+            part = client.get(path, headers={**identity, "Range": unit})
+            assert part.status_code == 206, unit
+            assert part.content == whole[:10]
+            assert part.headers["content-range"] == f"bytes 0-9/{len(whole)}"
+
+
 def test_dumps_cannot_reach_other_files(live_server: LiveServer) -> None:
     with live_server.client() as client:
         for raw in (
