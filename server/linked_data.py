@@ -150,6 +150,18 @@ def unavailable_as_503(
     return guarded
 
 
+def weak(etag: str) -> str:
+    """The weak form of an entity tag (RFC 9110 8.8.3).
+
+    Every answer here may leave gzipped or not (the gzip middleware), and a strong tag would
+    promise the same bytes for both; the SPARQL router's tags are weak for the same reason.
+
+    >>> weak('"abc"'), weak('W/"abc"')
+    ('W/"abc"', 'W/"abc"')
+    """
+    return "W/" + etag.removeprefix("W/")
+
+
 def byte_range(value: bytes) -> bool:
     """Whether a Range header is in bytes (unit names are case-insensitive, RFC 9110 14.1).
 
@@ -173,9 +185,11 @@ def file_answer(request: Request, path: Path, media_type: str, etag: str | None 
 
     FileResponse sends an ETag but never compares it; RFC 9110 13.1.2 says an origin server
     MUST evaluate If-None-Match. Without ``etag``, Starlette's (file time and size) is used.
+    The tag is made weak: the gzip middleware may send other bytes under it.
     """
     headers = {"ETag": etag} if etag else None
     response = FileAnswer(path, media_type=media_type, headers=headers, stat_result=path.stat())
+    response.headers["etag"] = weak(response.headers["etag"])
     if etag_matches(request.headers.get("if-none-match"), response.headers["etag"]):
         return NotModifiedResponse(response.headers)
     return response
@@ -250,7 +264,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         if description.truncated:
             headers["X-Santecyber-Truncated"] = "true"
         extension = MEDIA_EXTENSIONS[media_type]
-        headers["ETag"] = f'"{service.version}-{__version__}-{extension}-{lang}"'
+        headers["ETag"] = weak(f'"{service.version}-{__version__}-{extension}-{lang}"')
         if not target.extension:
             headers["Content-Location"] = f"/{target.path}.{MEDIA_EXTENSIONS[media_type]}"
         if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):

@@ -218,6 +218,36 @@ def test_etag_gives_304_when_unchanged(live_server: LiveServer) -> None:
     assert "x-santecyber-truncated" not in first.headers
 
 
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/id/attack/2022-08-corbeil-essonnes", "text/turtle"),
+        ("/id/attack/2022-08-corbeil-essonnes", "text/html"),
+        ("/ontology.nt", "*/*"),
+        ("/dumps/graph-reference-ontology.ttl", "*/*"),
+        ("/static/site.css", "*/*"),
+    ],
+)
+def test_etags_are_weak_as_gzip_and_identity_share_them(
+    live_server: LiveServer, path: str, accept: str
+) -> None:
+    """RFC 9110 8.8.3: a strong ETag promises the same bytes, but the gzip and identity bodies
+    differ under one tag; the tags are weak, and If-None-Match still matches them (weakly)."""
+    with live_server.client() as client:
+        gzipped = client.get(path, headers={"Accept": accept, "Accept-Encoding": "gzip"})
+        plain = client.get(path, headers={"Accept": accept, "Accept-Encoding": "identity"})
+        assert gzipped.status_code == plain.status_code == 200
+        assert gzipped.headers["content-encoding"] == "gzip"
+        assert "content-encoding" not in plain.headers
+        etag = plain.headers["etag"]
+        assert gzipped.headers["etag"] == etag
+        assert etag.startswith('W/"') and etag.endswith('"')
+        for wanted in (etag, etag.removeprefix("W/")):
+            again = client.get(path, headers={"Accept": accept, "If-None-Match": wanted})
+            assert again.status_code == 304, wanted
+            assert again.headers["etag"] == etag
+
+
 # --- negotiation ----------------------------------------------------------------------------
 
 
