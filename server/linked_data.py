@@ -405,11 +405,14 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             media_type = negotiate(request.headers.get("accept"), offered, aliases=False)
         except NotAcceptable:
             return not_acceptable(["text/html", "application/json"])
+        # the page is French or English by Accept-Language: caches must key on both headers
+        headers = {"Vary": "Accept, Accept-Language"}
         if media_type == "application/json" or request.headers.get("accept") is None:
-            return JSONResponse(index, headers={"Vary": "Accept"})
+            return JSONResponse(index, headers=headers)
         lang = negotiate_language(request)
         html = pages.render_dumps(index, lang)
-        return Response(html, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+        headers["Content-Language"] = lang
+        return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
     @router.api_route("/dumps/index.json", methods=["GET", "HEAD"])
     async def dumps_json() -> Response:

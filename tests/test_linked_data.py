@@ -487,6 +487,24 @@ def test_dumps_are_listed_with_size_and_sha256(
         assert listing.json() == index
 
 
+def varies_on(response: httpx.Response) -> set[str]:
+    return {name.strip().lower() for name in response.headers.get("vary", "").split(",")}
+
+
+def test_the_dumps_page_says_it_varies_by_language(live_server: LiveServer) -> None:
+    """Its HTML is French or English by Accept-Language: shared caches must be told (Vary)."""
+    with live_server.client() as client:
+        for lang in ("en", "fr"):
+            page = client.get("/dumps/", headers={"Accept": "text/html", "Accept-Language": lang})
+            assert page.status_code == 200
+            assert f'<html lang="{lang}">' in page.text
+            assert page.headers["content-language"] == lang
+            assert {"accept", "accept-language"} <= varies_on(page)
+        listing = client.get("/dumps/", headers={"Accept": "application/json"})
+    assert listing.status_code == 200 and listing.json()["files"]
+    assert {"accept", "accept-language"} <= varies_on(listing)
+
+
 #: files served as they are on disk, each with an ETag
 FILES = ("/dumps/santecyber.nq.gz", "/dumps/graph-reference-ontology.ttl", "/static/site.css")
 
