@@ -121,9 +121,13 @@ def canonical_iri(path: str) -> str | None:
     'https://w3id.org/santecyber/id/facility/chu-rennes'
     >>> canonical_iri("id/facility/../../etc") is None
     True
+
+    Nothing is stripped: a trailing slash or newline makes another IRI, not one of ours.
+
+    >>> canonical_iri("id/facility/chu-rennes/"), canonical_iri("id/facility/chu-rennes\\n")
+    (None, None)
     """
-    path = path.strip("/")
-    if not _PATH.match(path) or ".." in path:
+    if not _PATH.fullmatch(path) or ".." in path:
         return None
     return BASE + path
 

@@ -16,6 +16,7 @@ from typing import ParamSpec
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from starlette.staticfiles import NotModifiedResponse
 from starlette.types import Receive, Scope, Send
 
@@ -110,8 +111,10 @@ class Target:
 
 
 def split_extension(path: str) -> Target:
-    """``id/x/y.ttl`` → (``id/x/y``, ``ttl``); unknown suffixes stay part of the path."""
-    path = path.strip("/")
+    """``id/x/y.ttl`` → (``id/x/y``, ``ttl``); unknown suffixes stay part of the path.
+
+    Slashes are kept: ``id/x/y/`` is another IRI than ``id/x/y`` (and not one of ours).
+    """
     stem, dot, extension = path.rpartition(".")
     if dot and extension in EXTENSIONS and "/" not in extension:
         return Target(stem, extension)
@@ -126,6 +129,25 @@ def link_header(path: str) -> str:
         for extension, media_type in EXTENSIONS.items()
     ]
     return ", ".join(links)
+
+
+class LinkedDataRoute(APIRoute):
+    """A route that answers only for the path it names, else 404.
+
+    Starlette's path patterns end in ``$``, which also matches before a final newline
+    (``/id/facility/chu-rennes%0A`` was answered as ``…/chu-rennes``), and ``%2F`` is decoded
+    before routing (``/id/facility%2Fchu-rennes``). Both are other IRIs (RFC 3986 2.2), which
+    the graph does not hold: never answer them with the description of one that it does.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") or scope["path"].encode()
+        if scope["path"].endswith("\n") or b"%2f" in raw.lower():
+            shown = raw.decode("latin-1")
+            message = f"404 Not Found: {shown} is not a path of this site\n"
+            await PlainTextResponse(message, status_code=404)(scope, receive, send)
+            return
+        await super().handle(scope, receive, send)
 
 
 Params = ParamSpec("Params")
@@ -201,7 +223,7 @@ def context_url(request: Request) -> str:
 
 def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter:
     """Routes for /id/…, /ontology, /vocab/…, /graph/…, /context.jsonld, /void, /dumps/."""
-    router = APIRouter()
+    router = APIRouter(route_class=LinkedDataRoute)
     loaded: dict[str, dict[str, str]] = {}
 
     def redirects() -> dict[str, str]:

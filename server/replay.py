@@ -33,7 +33,7 @@ class RequestKey(NamedTuple):
     version: str
     method: str
     scheme: str
-    path: str
+    path: bytes  # as sent: %2F is not /, so it must not replay the answer for /
     query_string: bytes
     body: bytes
     headers: tuple[bytes, ...]  # the values of REQUEST_HEADERS, in that order
@@ -85,7 +85,7 @@ class ReplayMiddleware:
             version,
             scope["method"],
             scope["scheme"],
-            scope["path"],
+            scope.get("raw_path") or scope["path"].encode(),
             scope["query_string"],
             body,
             tuple(b",".join(headers.get(name, ())) for name in REQUEST_HEADERS),

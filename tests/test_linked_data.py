@@ -331,6 +331,51 @@ def test_unknown_iris_are_404_in_the_negotiated_format(live_server: LiveServer) 
         assert f"{BASE}id/attack/1999-01-nowhere" in page.text
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/facility/chu-rennes/",
+        "/id/facility/chu-rennes//",
+        "/id/facility/chu-rennes.ttl/",
+        "/id/facility/chu-rennes%0A",
+        "/id/facility/chu-rennes.ttl%0A",
+        "/id/facility%2Fchu-rennes",
+        "/id/facility%2fchu-rennes.nt",
+        "/ontology/",
+        "/ontology%0A",
+        "/vocab/attack-kind/",
+        "/graph/source/rfi-2022-12-versailles/",
+        "/id/facility%0A",
+        "/id/%0A",
+        "/vocab/%0A",
+        "/dumps/santecyber.nq.gz%0A",
+        "/void%0A",
+        "/static/site.css%0A",
+    ],
+)
+def test_non_canonical_paths_are_404(live_server: LiveServer, path: str) -> None:
+    """A trailing slash, a final newline or an encoded slash makes another IRI, which the graph
+    does not hold: 404, never the description of the IRI it resembles (nor its replay)."""
+    resembled = path.replace("%2F", "/").replace("%2f", "/").replace("%0A", "").rstrip("/")
+    with live_server.client() as client:
+        for accept in ("text/turtle", "text/html"):
+            client.get(resembled or "/", headers={"Accept": accept})  # kept by the replay cache
+            response = client.get(httpx.URL(live_server.url + path), headers={"Accept": accept})
+            assert response.status_code == 404, (path, accept)
+            for header in ("link", "content-location", "etag"):
+                assert header not in response.headers, (path, header)
+            assert "chu-rennes>" not in response.text and "Rennes" not in response.text
+
+
+def test_percent_encoded_unreserved_characters_are_the_same_iri(live_server: LiveServer) -> None:
+    """RFC 3986 6.2.2.2: %73 is 's', so this is the canonical IRI, not another one."""
+    with live_server.client() as client:
+        encoded = client.get(httpx.URL(live_server.url + "/id/facility/chu-renne%73.nt"))
+        plain = client.get("/id/facility/chu-rennes.nt")
+    assert encoded.status_code == plain.status_code == 200
+    assert encoded.content == plain.content
+
+
 def test_same_iris_on_any_host(live_server: LiveServer) -> None:
     """The host the request came to does not change the IRIs (they are the w3id ones)."""
     with live_server.client() as client:

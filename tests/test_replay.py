@@ -81,3 +81,13 @@ def test_host_and_language_are_part_of_the_request(live_server: LiveServer) -> N
                 for lang in ("fr", "en")
             }
         assert 'lang="fr"' in pages["fr"].text and 'lang="en"' in pages["en"].text
+
+
+def test_an_encoded_slash_is_not_the_recorded_path(client: httpx.Client) -> None:
+    """%2F is not a path separator (RFC 3986 2.2): the answer kept for /id/facility/chu-rennes
+    must not come back for /id/facility%2Fchu-rennes, which is another IRI (404)."""
+    path = "/id/facility/chu-rennes.nt"
+    assert client.get(path).status_code == client.get(path).status_code == 200
+    near = client.get(httpx.URL(str(client.base_url).rstrip("/") + "/id/facility%2Fchu-rennes.nt"))
+    assert near.status_code == 404
+    assert "chu-rennes>" not in near.text
