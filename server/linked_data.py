@@ -17,6 +17,7 @@ from typing import ParamSpec
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.staticfiles import NotModifiedResponse
 from starlette.types import Receive, Scope, Send
 
@@ -132,12 +133,16 @@ def link_header(path: str) -> str:
 
 
 class LinkedDataRoute(APIRoute):
-    """A route that answers only for the path it names, else 404.
+    """A route that answers only for the path it names, else 404, and answers OPTIONS.
 
     Starlette's path patterns end in ``$``, which also matches before a final newline
     (``/id/facility/chu-rennes%0A`` was answered as ``…/chu-rennes``), and ``%2F`` is decoded
     before routing (``/id/facility%2Fchu-rennes``). Both are other IRIs (RFC 3986 2.2), which
     the graph does not hold: never answer them with the description of one that it does.
+
+    A plain OPTIONS (a CORS preflight never gets here: the CORS middleware answers it) is 204
+    with Allow (RFC 9110 9.3.7), and the 405 for other methods lists OPTIONS in its Allow;
+    the route's own methods stay GET and HEAD, so OpenAPI does not list an OPTIONS operation.
     """
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -147,7 +152,13 @@ class LinkedDataRoute(APIRoute):
             message = f"404 Not Found: {shown} is not a path of this site\n"
             await PlainTextResponse(message, status_code=404)(scope, receive, send)
             return
-        await super().handle(scope, receive, send)
+        if scope["method"] in self.methods:
+            await super().handle(scope, receive, send)
+            return
+        allow = {"Allow": ", ".join([*sorted(self.methods), "OPTIONS"])}
+        if scope["method"] != "OPTIONS":
+            raise HTTPException(status_code=405, headers=allow)
+        await Response(status_code=204, headers=allow)(scope, receive, send)
 
 
 Params = ParamSpec("Params")

@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from santecyber import __version__
 from santecyber.named_queries import NamedQuery, named_queries
 from santecyber.namespaces import PREFIXES, sparql_prefixes
+from santecyber.server.linked_data import LinkedDataRoute
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -169,8 +170,8 @@ def render_query_page(request: Request) -> Response:
 
 
 def query_page_router() -> APIRouter:
-    """The ``/`` route."""
-    router = APIRouter()
+    """The ``/`` route (answering OPTIONS and refusing near-miss paths as the linked data does)."""
+    router = APIRouter(route_class=LinkedDataRoute)
 
     @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def query_page(request: Request) -> Response:

@@ -248,6 +248,44 @@ def test_etags_are_weak_as_gzip_and_identity_share_them(
             assert again.headers["etag"] == etag
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/id/facility/chu-rennes",
+        "/id/facility/chu-rennes.ttl",
+        "/id/",
+        "/id/attack/",
+        "/ontology",
+        "/vocab/attack-kind",
+        "/graph/",
+        "/void",
+        "/.well-known/void",
+        "/context.jsonld",
+        "/dumps/",
+        "/dumps/santecyber.nq.gz",
+    ],
+)
+def test_plain_options_answers_with_allow(live_server: LiveServer, path: str) -> None:
+    """OPTIONS without CORS preflight headers is 204 with Allow (RFC 9110 9.3.7), not 405; the
+    405 for other methods lists OPTIONS too; a CORS preflight still gets the CORS answer."""
+    with live_server.client() as client:
+        options = client.options(path)
+        assert options.status_code == 204, options.text
+        assert options.content == b""
+        assert options.headers["allow"] == "GET, HEAD, OPTIONS"
+        for method in ("PUT", "DELETE", "TRACE"):
+            refused = client.request(method, path)
+            assert refused.status_code == 405, method
+            assert refused.headers["allow"] == "GET, HEAD, OPTIONS"
+        preflight = client.options(
+            path,
+            headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"},
+        )
+    assert preflight.status_code == 200
+    assert "GET" in preflight.headers["access-control-allow-methods"]
+
+
 # --- negotiation ----------------------------------------------------------------------------
 
 
