@@ -46,6 +46,11 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         version=__version__,
         description="Knowledge graph of cyberattacks on French healthcare: SPARQL 1.1 endpoint.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their script and styles from a CDN: blank under our CSP
+        # (script-src 'self'), and no page here loads assets from another site; no installed
+        # package ships them. /openapi.json stays.
+        docs_url=None,
+        redoc_url=None,
         # nothing here configures OpenTelemetry: skip FastAPI's per-request check for it
         telemetry=NO_TELEMETRY,
     )

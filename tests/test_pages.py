@@ -506,6 +506,31 @@ def test_the_index_timeline_is_paginated_with_the_whole_chart(crowded_server: Li
         assert len(page.first("svg").all("line")) <= 10  # a few ticks, whatever the counts
 
 
+# --- nothing from other sites --------------------------------------------------------------
+
+
+def test_no_page_loads_assets_from_another_site(live_server: LiveServer) -> None:
+    """FastAPI's /docs and /redoc pull Swagger UI and ReDoc from a CDN (blank under our own
+    CSP, and against the rule of no asset from another site): they are off; the OpenAPI
+    document itself stays."""
+    with live_server.client() as client:
+        for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+            response = client.get(path, headers={"Accept": "text/html"})
+            assert response.status_code == 404, path
+            assert "cdn." not in response.text and "<script" not in response.text
+        schema = client.get("/openapi.json")
+        assert schema.status_code == 200
+        assert schema.headers["content-type"].startswith("application/json")
+        assert "/sparql" in schema.json()["paths"]
+        for path in ("/", "/id/", "/void", "/dumps/", "/id/facility/chu-rennes"):
+            page = client.get(path, headers={"Accept": "text/html"})
+            assert page.status_code == 200, path
+            tree = parse_html(page.text)
+            assets = [node.attrs.get("src") for node in tree.all("script") + tree.all("img")]
+            assets += [node.attrs.get("href") for node in tree.all("link", rel="stylesheet")]
+            assert all(not a or (a[0] == "/" and a[:2] != "//") for a in assets), (path, assets)
+
+
 # --- chromium -------------------------------------------------------------------------------
 
 
