@@ -53,6 +53,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         redoc_url=None,
         # nothing here configures OpenTelemetry: skip FastAPI's per-request check for it
         telemetry=NO_TELEMETRY,
+        # /sparql/ is not /sparql: Starlette's redirect would build its absolute Location
+        # from the Host header (an open redirect when no proxy fixes Host); 404 instead
+        redirect_slashes=False,
     )
     app.state.config = config
     app.state.queries = service

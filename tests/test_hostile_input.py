@@ -732,3 +732,13 @@ def test_pages_run_under_the_policy_in_chromium(server: LiveServer, path: str) -
     if path.startswith("/?"):  # the script ran (from /static) and filled the results table
         table = done.stdout.split('id="results-table"', 1)[1]
         assert table.count("<tr") > 2
+
+
+def test_a_trailing_slash_on_sparql_is_404_not_a_redirect_to_the_host_sent(server: LiveServer):
+    """Starlette would answer /sparql/ with 307 to http://{Host}/sparql: an open redirect
+    wherever Host reaches the server unchecked by a proxy."""
+    head = "GET /sparql/?query=ASK%7B%7D HTTP/1.1\r\nHost: evil.example\r\n"
+    head += "Connection: close\r\n\r\n"
+    status, headers, _ = raw_exchange(server, head)
+    assert status == 404
+    assert "location" not in headers
