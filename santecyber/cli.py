@@ -314,7 +314,8 @@ def reload_command(
         str, typer.Option(help="The running server (POST /admin/reload, token from env).")
     ] = "http://127.0.0.1:8000",
     pid: Annotated[
-        int | None, typer.Option(help="Send SIGHUP to this server process instead of POSTing.")
+        int | None,
+        typer.Option(help="Send SIGHUP to this `santecyber serve` process instead of POSTing."),
     ] = None,
     rebuild: Annotated[
         bool, typer.Option("--build", help="Build first; no reload if it fails.")
@@ -335,9 +336,8 @@ def reload_command(
     try:
         if pid is not None:
             signal_reload(pid)
-            typer.echo(
-                f"sent SIGHUP to {pid}: it serves {BuildDirectory(build_dir).current_version()}"
-            )
+            version = BuildDirectory(build_dir).current_version()
+            typer.echo(f"sent SIGHUP to santecyber serve {pid} ({build_dir} names {version})")
             return
         token = os.environ.get(TOKEN_VARIABLE)
         if not token:

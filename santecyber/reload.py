@@ -27,6 +27,8 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
+from itertools import pairwise
+from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
@@ -140,10 +142,45 @@ def request_reload(url: str, token: str, timeout: float = 30) -> Outcome:
 
 
 def signal_reload(pid: int) -> None:
-    """Send SIGHUP to the server process ``pid``."""
+    """Send SIGHUP to ``pid``, which must be a running ``santecyber serve``.
+
+    SIGHUP ends most other processes, -1 would reach every process and 0 our own group, and a
+    mistyped or reused PID is someone else's: so the target's command line is checked first.
+    The signal goes through a pidfd opened before that check, so if the process ends and its
+    PID is reused meanwhile, nothing is sent to the newcomer.
+    """
+    if pid < 2:
+        raise ReloadFailed(f"--pid {pid}: not a process id (it must be 2 or more)")
     try:
-        os.kill(pid, signal.SIGHUP)
+        handle = os.pidfd_open(pid)
+    except (ProcessLookupError, OverflowError):
+        raise ReloadFailed(f"--pid {pid}: no such process") from None
+    try:
+        command = _command_line(pid)
+        if not _is_server(command):
+            shown = " ".join(command) or "no command line"
+            raise ReloadFailed(f"--pid {pid} is not a `santecyber serve` process ({shown})")
+        signal.pidfd_send_signal(handle, signal.SIGHUP)
     except ProcessLookupError:
-        raise ReloadFailed(f"no process {pid}") from None
+        raise ReloadFailed(f"--pid {pid}: no such process") from None
     except PermissionError:
-        raise ReloadFailed(f"not allowed to signal process {pid}") from None
+        raise ReloadFailed(f"--pid {pid}: not allowed to signal that process") from None
+    finally:
+        os.close(handle)
+
+
+def _command_line(pid: int) -> list[str]:
+    """The arguments ``pid`` was started with ([] for a zombie); ProcessLookupError if gone."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        raise ProcessLookupError(pid) from None
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def _is_server(command: list[str]) -> bool:
+    """``santecyber serve …`` or ``python -m santecyber.cli serve …``."""
+    return any(
+        (Path(word).name == "santecyber" or word == "santecyber.cli") and following == "serve"
+        for word, following in pairwise(command)
+    )

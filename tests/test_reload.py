@@ -303,6 +303,28 @@ def test_reload_command_refusals_are_clear(site: Site):
     assert "999999999" in nobody.stderr
 
 
+def test_pid_must_be_a_running_server(site: Site):
+    """SIGHUP ends most processes, and -1 or 0 would reach every process or our own group."""
+    bystander = subprocess.Popen(["sleep", "600"])
+    try:
+        # first: a command that signals this one would also signal -1 and 0, so stop here
+        done = cli("reload", "--pid", str(bystander.pid))
+        assert bystander.poll() is None, "reload --pid killed a process that is not a server"
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert f"--pid {bystander.pid}" in done.stderr and "santecyber serve" in done.stderr
+        for pid in ("-1", "0", "1", "99999999999"):
+            done = cli("reload", "--pid", pid)
+            assert done.returncode == 2 and "Traceback" not in done.stderr, (pid, done.stderr)
+            assert f"--pid {pid}" in done.stderr
+        assert bystander.poll() is None and site.server.process.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+    # the process is gone: as for any other input error
+    done = cli("reload", "--pid", str(bystander.pid))
+    assert done.returncode == 2 and f"--pid {bystander.pid}" in done.stderr
+
+
 def test_sighup_reloads_and_the_server_keeps_serving(site: Site):
     label = "Cyberattack on Dax Hospital (February 2021), after SIGHUP"
     version = publish_new_version(site, label)
