@@ -102,7 +102,17 @@ class BuildDirectory:
         return found
 
     def write_store(self, version: str, nquads: bytes) -> Path:
-        """Write a new store for ``version`` beside the others; nothing in service changes."""
+        """Write a new store for ``version`` beside the others; nothing in service changes.
+
+        A version names its content (a build's is a hash of its N-Quads) and a store appears
+        under that name only complete, renamed from its staging folder. So a store of this
+        version that opens is reused as it is: it is often the one in service (the same data
+        rebuilt), and removing it to rename a new one in left CURRENT naming a broken store
+        if the build was killed in between. One that does not open is broken and is replaced.
+        """
+        final = self.stores / version
+        if _opens(final):
+            return final
         staging = self.stores / f".staging-{version}-{os.getpid()}"
         if staging.exists():
             shutil.rmtree(staging)
@@ -113,7 +123,6 @@ class BuildDirectory:
             store.bulk_extend(merged_default_graph(nquads))
             store.flush()
             del store
-            final = self.stores / version
             if final.exists():
                 shutil.rmtree(final)
             os.replace(staging, final)
@@ -161,6 +170,17 @@ class BuildDirectory:
         for old in self.stores.iterdir():
             if not old.name.startswith(".") and old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def _opens(path: Path) -> bool:
+    """Whether ``path`` is a store RocksDB opens (it checks every file the store lists)."""
+    if not path.is_dir():
+        return False
+    try:
+        ox.Store.read_only(str(path))
+    except (OSError, RuntimeError):
+        return False
+    return True
 
 
 def merged_default_graph(nquads: bytes) -> Iterator[ox.Quad]:

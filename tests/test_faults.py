@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import LiveServer, mount_tmpfs, start_server, stop_server, used_bytes
+from conftest import LiveServer, mount_tmpfs, run_cli, start_server, stop_server, used_bytes
 
 from santecyber.build import build
 from santecyber.errors import InputError
@@ -411,3 +411,47 @@ def test_next_build_removes_dumps_of_killed_builds(tmp_path: Path, data_copy: Pa
         assert ask_server(server).label == "Dax, built after the kills"
     finally:
         stop_server(server)
+
+
+# rebuilding the data in service
+
+
+def store_files(store: Path) -> dict[str, tuple[int, int, int]]:
+    """Inode, mtime and size of each file of a store: any removal or rewrite changes them."""
+    try:
+        stats = {p.name: p.stat() for p in store.iterdir()}
+    except FileNotFoundError:  # a file (or the store) removed while listed
+        return {}
+    return {name: (s.st_ino, s.st_mtime_ns, s.st_size) for name, s in stats.items()}
+
+
+def test_rebuilding_the_same_data_never_touches_the_served_store(tmp_path: Path, data_copy: Path):
+    """The same records give the version in service: a rebuild reuses its store instead of
+    removing it and renaming a new one in (a kill between the two left CURRENT naming a store
+    with files missing). Watched throughout a rebuild, then killed ones at random points."""
+    directory = BuildDirectory(tmp_path / "build")
+    build(data_copy, directory, validate=False)
+    version = directory.current_version()
+    assert version is not None
+    served = directory.stores / version
+    before = store_files(served)
+    held, _ = directory.open_current()  # as a server's worker holds it
+    rebuild = ("build", "--data", data_copy, "--build-dir", directory.root, "--skip-validation")
+
+    process = santecyber(*rebuild)
+    started = time.monotonic()
+    assert not kill_when(process, lambda: store_files(served) != before), "store was touched"
+    duration = time.monotonic() - started
+    assert process.returncode == 0, process.stderr
+    assert directory.current_version() == version and store_files(served) == before
+    assert store_label(directory) == next(iter(held.query(LABEL_QUERY)))["label"].value
+
+    rng = random.Random(11)
+    for _ in range(4):
+        process = santecyber(*rebuild)
+        time.sleep(rng.uniform(0.1, 1.0) * duration)
+        process.kill()
+        process.communicate(timeout=60)
+        assert directory.current_version() == version and store_files(served) == before
+        query = run_cli("query", "02-attacks-overview", "--build-dir", directory.root)
+        assert query.returncode == 0 and "Traceback" not in query.stderr, query.stderr
