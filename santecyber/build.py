@@ -17,7 +17,7 @@ from santecyber.namespaces import BASE
 from santecyber.paths import DATA_DIR, ONTOLOGY_DIR
 from santecyber.quads import nquads_lines
 from santecyber.store import BuildDirectory
-from santecyber.validation import ValidationOutcome, validate_graph
+from santecyber.validation import ValidationOutcome, checked, shape_files, validate_graph
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,10 @@ def as_rdflib(quads: list[ox.Quad]) -> Graph:
 
 
 def validate_compiled(compiled: Compiled) -> ValidationOutcome:
-    return validate_graph(as_rdflib(compiled.record_quads), ontology=compiled.ontology)
+    """The records against shapes/: InputError for malformed shapes, ValidationError if an
+    engine cannot run them (both exit 2: bad input, not violations)."""
+    graph = as_rdflib(compiled.record_quads)
+    return checked(lambda: validate_graph(graph, ontology=compiled.ontology), shape_files())
 
 
 def build(

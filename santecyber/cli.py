@@ -198,6 +198,8 @@ def build_command(
         ) from None
     except InputError as error:
         raise fail(f"{error}\nbuild failed: nothing was changed") from None
+    except ValidationError as error:
+        raise fail(f"could not validate: {error}\nbuild failed: nothing was changed") from None
     except OSError as error:  # disk full, permissions: the build in service stays
         raise fail(f"build failed: {error}") from None
     except ValidationFailed as error:

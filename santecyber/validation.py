@@ -6,7 +6,7 @@ pySHACL gets rdflib's in-memory graphs: over an oxrdflib-backed graph it returns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -30,6 +30,7 @@ from santecyber.shacl import (
     report_graph,
     to_oxigraph,
 )
+from santecyber.shacl.wellformed import malformed
 
 REPORT_PREFIXES: dict[str, str] = {**PREFIXES, "scs": str(SCS), "sh": str(SH)}
 SEVERITIES = ("Violation", "Warning", "Info")  # most serious first
@@ -49,6 +50,22 @@ def severity_rank(severity: str) -> int:
 
 def shape_files(directory: Path = SHAPES_DIR) -> list[Path]:
     return sorted(directory.glob("*.ttl"))
+
+
+def load_shapes(files: Sequence[Path]) -> Graph:
+    """The shapes of ``files``, refused (InputError at the shape's file and line) when a shape
+    cannot be run as written: see santecyber.shacl.wellformed."""
+    from santecyber.rdf_inputs import FileLocator
+
+    shapes = bind_prefixes(parse_files(files))
+    if found := malformed(shapes):
+        locate = FileLocator(files)
+        anywhere = Location(", ".join(Location.of(path).file for path in files))
+        places = [locate(str(m.owner)) if m.owner is not None else None for m in found]
+        raise InputError(
+            [Problem(place or anywhere, m.message) for place, m in zip(places, found, strict=True)]
+        )
+    return shapes
 
 
 def parse_files(files: Iterable[Path]) -> Graph:
@@ -185,7 +202,7 @@ def validate_graph(
     ``fast`` engine (santecyber.shacl) runs when it supports every term the shapes use; else,
     and with ``engine="pyshacl"``, pySHACL, the reference.
     """
-    shapes = shapes if shapes is not None else parse_files(shape_files())
+    shapes = shapes if shapes is not None else load_shapes(shape_files())
     ontology = ontology if ontology is not None else parse_files(ontology_files())
     quads = data.quads((None, None, None, None)) if isinstance(data, Dataset) else data
     statements = [statement[:3] for statement in quads]
@@ -210,14 +227,18 @@ def validate_graph(
         return _outcome(True, bind_prefixes(Graph()), shapes, "pyshacl", note)
     # pySHACL's own focus_nodes option also skips the nested shapes' checks on values that
     # are not focus nodes: validate everything and keep the results on the focus nodes.
-    conforms, report, _ = pyshacl.validate(
-        union,
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-    )
+    try:
+        conforms, report, _ = pyshacl.validate(
+            union,
+            shacl_graph=shapes,
+            ont_graph=ontology,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+        )
+    except Exception as error:  # pySHACL (and rdflib's SPARQL parser under it) raise bare
+        # Exception, pyparsing and AttributeError on shapes they cannot run: all mean that
+        raise ValidationError(f"pySHACL could not run the shapes: {error}") from None
     outcome = _outcome(bool(conforms), report, shapes, "pyshacl", note)
     if focus is None:
         return outcome
@@ -371,11 +392,14 @@ def minted_by(origins: dict[str, Location], records: Iterable[Path]) -> set[str]
     return set().union(*nodes.values())
 
 
-def _checked(run: Callable[[], ValidationOutcome]) -> ValidationOutcome:
+def checked(run: Callable[[], ValidationOutcome], shapes: Sequence[Path]) -> ValidationOutcome:
+    """``run``, with what the engines raise on shapes they cannot run (beyond what
+    load_shapes refuses first) as ValidationError naming the shapes files: exit 2, not 1."""
     try:
         return run()
-    except (ReportableRuntimeError, ValueError, TypeError, SyntaxError) as error:
-        raise ValidationError(str(error).strip()) from None
+    except (ReportableRuntimeError, ValueError, TypeError, SyntaxError, RuntimeError) as error:
+        names = ", ".join(Location.of(path).file for path in shapes)
+        raise ValidationError(f"{names}: {str(error).strip()}") from None
 
 
 def run_validation(
@@ -395,7 +419,8 @@ def run_validation(
     for path in shapes_files:
         if not path.is_file():
             raise InputError([Problem(Location.of(path), "no such shapes file")])
-    shapes = parse_files(shapes_files or shape_files())
+    shapes_files = shapes_files or shape_files()
+    shapes = load_shapes(shapes_files)
     if inputs:
         if changed:
             raise InputError([Problem(Location("--changed"), "works on the records, not files")])
@@ -414,7 +439,9 @@ def run_validation(
             files.append(path)
         ontology = parse_files(ontology_files())
         data = as_graph(statements)
-        outcome = _checked(lambda: validate_graph(data, shapes, ontology, engine=engine))
+        outcome = checked(
+            lambda: validate_graph(data, shapes, ontology, engine=engine), shapes_files
+        )
         where_url = Location(sorted(urls)[0]) if len(urls) == 1 and not files else None
         return outcome.located(
             first_of(FileLocator(files), ontology_locator(), lambda _: where_url)
@@ -429,5 +456,7 @@ def run_validation(
         focus = minted_by(compiled.origins, changed)
         if engine == "pyshacl":  # the fast engine binds its queries to the focus nodes instead
             graph = neighbourhood(graph, focus)
-    outcome = _checked(lambda: validate_graph(graph, shapes, compiled.ontology, focus, engine))
+    outcome = checked(
+        lambda: validate_graph(graph, shapes, compiled.ontology, focus, engine), shapes_files
+    )
     return outcome.located(first_of(origins_locator(compiled.origins), ontology_locator()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,37 @@ def test_failed_build_leaves_the_previous_store_and_dump(data_copy: Path, tmp_pa
         q for q in store.quads_for_pattern(None, None, None) if q.graph_name != ox.DefaultGraph()
     ]
     assert len(named) == dump.count(b"\n")
+
+
+MALFORMED_SHAPES = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix sc: <https://w3id.org/santecyber/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ex: <http://example.org/> .
+ex:Regex sh:targetClass sc:Attack ; sh:property [ sh:path rdfs:label ; sh:pattern "(" ] .
+ex:Count sh:targetClass sc:Attack ; sh:property [ sh:path rdfs:label ; sh:minCount "abc" ] .
+"""
+
+
+def test_malformed_shapes_stop_build_and_reload_with_exit_2(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    """They gave tracebacks with exit 1, the code for "the data has violations"."""
+    shapes = tmp_path / "shapes"
+    shutil.copytree(ROOT / "shapes", shapes)
+    bad = shapes / "zz-bad.ttl"
+    bad.write_text(MALFORMED_SHAPES, encoding="utf-8")
+    build_dir = tmp_path / "build"
+    assert cli("build", "--data", data_copy, "--build-dir", build_dir).returncode == 0
+    version = BuildDirectory(build_dir).current_version()
+    env = {"SANTECYBER_SHAPES": str(shapes), "SANTECYBER_ADMIN_TOKEN": "not-used"}
+    for command in (["build"], ["reload", "--build", "--url", "http://127.0.0.1:9"]):
+        done = cli(*command, "--data", data_copy, "--build-dir", build_dir, env=env)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "nothing was changed" in done.stderr
+        assert f"{bad}:5:" in done.stderr and "not a valid regular expression" in done.stderr
+        assert f"{bad}:6:" in done.stderr and "sh:minCount" in done.stderr
+        assert BuildDirectory(build_dir).current_version() == version
 
 
 def test_query_command_prints_a_table_and_csv(built: BuildDirectory, tmp_path: Path) -> None:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,6 +124,81 @@ def test_shapes_with_a_syntax_error_name_file_and_line(tmp_path: Path) -> None:
     run = validate("--shapes", shapes, FIXTURES / "valid.ttl")
     assert run.returncode == 2
     assert f"{shapes}:4:" in run.stderr, run.stderr
+    no_traceback(run)
+
+
+#: one shape, ex:S on line 6, with the malformed part in {body}
+BAD_SHAPE = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix sc: <https://w3id.org/santecyber/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ex: <http://example.org/> .
+
+ex:S a sh:NodeShape ; sh:targetClass sc:Attack ;
+    {body} .
+"""
+MALFORMED = [
+    ("regex", 'sh:property [ sh:path rdfs:label ; sh:pattern "(" ]', "not a valid regular"),
+    ("itself", "sh:node ex:S", "refers to itself"),
+    ("no-this", 'sh:sparql [ sh:select "SELECT ?x WHERE { ?x ?p ?o }" ]', "$this"),
+    ("count-text", 'sh:property [ sh:path rdfs:label ; sh:minCount "abc" ]', "sh:minCount"),
+    ("count-negative", "sh:property [ sh:path rdfs:label ; sh:minCount -1 ]", "sh:minCount"),
+    ("count-twice", "sh:property [ sh:path rdfs:label ; sh:minCount 1, 2 ]", "sh:minCount"),
+    ("syntax", 'sh:sparql [ sh:select "SELECT $this WHERE { $this ?p " ]', "SPARQL syntax"),
+    ("prefix", 'sh:sparql [ sh:select "SELECT $this { $this foo:p ?o }" ]', "SPARQL syntax"),
+    ("update", 'sh:sparql [ sh:select "DELETE WHERE { ?s ?p ?o }" ]', "not a SELECT"),
+    ("target", 'sh:target [ a sh:SPARQLTarget ; sh:select "SELECT ?this { ?this a }" ]', "SPARQL"),
+    ("no-path", "sh:property [ sh:minCount 1 ]", "sh:path"),
+    ("literal", 'sh:property "x"', "sh:property"),
+    ("not-a-list", "sh:or ex:nolist", "RDF list"),
+]
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+@pytest.mark.parametrize(("name", "body", "expected"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_shapes_exit_2_naming_file_line_and_shape(
+    tmp_path: Path, engine: str, name: str, body: str, expected: str
+) -> None:
+    """Not a traceback with exit 1 (which reads as "violations"), nor a shape that silently
+    checks nothing: both engines refuse the shapes before running them."""
+    shapes = tmp_path / f"{name}.ttl"
+    shapes.write_text(BAD_SHAPE.format(body=body), encoding="utf-8")
+    run = validate("--shapes", shapes, "--engine", engine, FIXTURES / "valid.ttl")
+    assert run.returncode == 2, run.stdout + run.stderr
+    no_traceback(run)
+    assert f"{shapes}:6:" in run.stderr and "<http://example.org/S>" in run.stderr, run.stderr
+    assert expected in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_service_in_a_shape_is_refused_not_fetched(tmp_path: Path, engine: str) -> None:
+    connections: list[object] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.2)
+        done = threading.Event()
+
+        def accept() -> None:
+            while not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    connection, _ = listener.accept()
+                    connections.append(connection)
+                    connection.close()
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        endpoint = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+        body = (
+            f'sh:sparql [ sh:select "SELECT $this {{ SERVICE <{endpoint}> {{ $this ?p ?o }} }}" ]'
+        )
+        shapes = tmp_path / "service.ttl"
+        shapes.write_text(BAD_SHAPE.format(body=body), encoding="utf-8")
+        try:
+            run = validate("--shapes", shapes, "--engine", engine, FIXTURES / "valid.ttl")
+        finally:
+            done.set()
+            thread.join()
+    assert connections == []
+    assert run.returncode == 2 and f"{shapes}:6:" in run.stderr and "SERVICE" in run.stderr
     no_traceback(run)
 
 

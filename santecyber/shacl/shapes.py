@@ -93,7 +93,7 @@ class ShapesGraph:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.shapes: dict[Node, Shape] = {}
-        for node in _shape_nodes(graph):
+        for node in shape_nodes(graph):
             self.get(node)
 
     def get(self, node: Node) -> Shape:
@@ -169,17 +169,22 @@ class ShapesGraph:
                 raise Unsupported(f"{_name(graph, node)} uses $PATH outside a property shape")
             text = text.replace("$PATH", path)
         text = re.sub(r"\$this\b", "?this", text)
-        declarations = []
-        for prefixes in graph.objects(node, SH.prefixes):
-            for declaration in graph.objects(prefixes, SH.declare):
-                prefix = graph.value(declaration, SH.prefix)
-                namespace = graph.value(declaration, SH.namespace)
-                declarations.append(f"PREFIX {prefix}: <{namespace}>")
         messages = tuple(m for m in graph.objects(node, SH.message) if isinstance(m, Literal))
-        return SparqlQuery(node, "\n".join([*sorted(set(declarations)), text]), messages)
+        return SparqlQuery(node, "\n".join([*prefix_declarations(graph, node), text]), messages)
 
 
-def _shape_nodes(graph: Graph) -> set[Node]:
+def prefix_declarations(graph: Graph, node: Node) -> list[str]:
+    """The PREFIX lines of the sh:prefixes of a SPARQL constraint or target, sorted."""
+    declarations = set()
+    for prefixes in graph.objects(node, SH.prefixes):
+        for declaration in graph.objects(prefixes, SH.declare):
+            prefix = graph.value(declaration, SH.prefix)
+            namespace = graph.value(declaration, SH.namespace)
+            declarations.add(f"PREFIX {prefix}: <{namespace}>")
+    return sorted(declarations)
+
+
+def shape_nodes(graph: Graph) -> set[Node]:
     """Shapes that are typed as such or that declare a target."""
     found: set[Node] = set()
     for kind in (SH.NodeShape, SH.PropertyShape):
