@@ -6,7 +6,9 @@ input, missing build): each with a message that names the file and line where it
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +64,32 @@ StoreUpdateOption = Annotated[
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.secho(message, err=True, fg=typer.colors.RED)
     return typer.Exit(code)
+
+
+def write_output(option: str, path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole, or fail naming ``option`` (exit 2).
+
+    A regular file is written beside it and renamed over it, so a failure (no such folder,
+    a full disk) leaves no truncated file; a device or pipe (/dev/stdout) is written to as it
+    is, never replaced.
+    """
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if path.exists() and not path.is_file():
+            with path.open("wb") as stream:
+                stream.write(data)
+            return
+        target = Path(os.path.realpath(path))  # through a symbolic link, as a plain write goes
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_bytes(data)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise fail(f"{option}: cannot write {path}: {error.strerror or error}") from None
 
 
 def print_outcome(outcome: ValidationOutcome, origins: dict[str, Location]) -> None:
@@ -156,7 +184,11 @@ def validate_command(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            write_output("--output", output, text.encode("utf-8"))
+        except typer.Exit:
+            sys.stdout.write(text)  # the validation ran: its report is not lost
+            raise
         typer.echo(summary(outcome, fail_on.value), err=True)
     if any(failing(result, fail_on.value) for result in outcome.results):
         raise typer.Exit(1)
@@ -306,7 +338,7 @@ def export_command(
     if str(output) == "-":
         sys.stdout.buffer.write(data)
     else:
-        output.write_bytes(data)
+        write_output("--output", output, data)
         typer.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
@@ -329,8 +361,6 @@ def reload_command(
 
     Queries in flight finish on the data they started on; new ones see the new build.
     """
-    import os
-
     from santecyber.reload import TOKEN_VARIABLE, ReloadFailed, request_reload, signal_reload
 
     if rebuild:

@@ -130,6 +130,18 @@ def test_export_parses_with_rdflib(
     assert len(dataset) == len(triples) if name in {"turtle", "jsonld"} else len(store)
 
 
+@pytest.mark.parametrize("where", ["missing/x.nq", "a-folder", "", "/dev/full"])
+def test_export_to_an_unwritable_path_exits_2(
+    built: BuildDirectory, tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a-folder").mkdir()
+    result = cli("export", "-o", where, "--build-dir", built.root.resolve(), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"--output: cannot write {where or '.'}:" in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder"]  # no stray file
+
+
 def test_no_sentence_is_copied_from_the_articles() -> None:
     checker = ROOT.parent / "shared" / "tools" / "check_no_copy.py"
     if not checker.exists():

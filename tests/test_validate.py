@@ -223,6 +223,27 @@ def test_unreadable_input_exits_2_naming_the_place(
     no_traceback(run)
 
 
+@pytest.mark.parametrize("where", ["missing/report.txt", "a-folder", "", "/dev/full"])
+def test_unwritable_output_exits_2_and_keeps_the_report(tmp_path: Path, where: str) -> None:
+    """The whole validation ran: its report goes to standard output rather than being lost."""
+    (tmp_path / "a-folder").mkdir()
+    run = validate(FIXTURES / "Count-negative.ttl", "-o", where, cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    no_traceback(run)
+    assert f"--output: cannot write {where or '.'}:" in run.stderr, run.stderr
+    assert "Count-negative.ttl" in run.stdout and "violation(s)" in run.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder"]  # no stray file
+
+
+def test_output_is_written_whole(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text("an older report", encoding="utf-8")
+    run = validate(FIXTURES / "Count-negative.ttl", "-f", "json", "-o", report)
+    assert run.returncode == 1, run.stderr
+    assert json.loads(report.read_text(encoding="utf-8"))["passed"] is False
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
 def test_bad_record_exits_2_with_file_and_line(data_copy: Path) -> None:
     record = data_copy / "incidents" / "2023-06-chu-rennes.yaml"
     lines = record.read_text(encoding="utf-8").splitlines()
