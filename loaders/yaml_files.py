@@ -12,7 +12,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
-from santecyber.errors import InputError, Location, Problem
+from santecyber.errors import InputError, Location, Problem, decode_utf8
 
 
 class _DatesAsText(RoundTripConstructor):
@@ -33,13 +33,7 @@ def read_yaml(path: Path) -> Any:
         content = path.read_bytes()
     except OSError as error:
         raise InputError([Problem(Location.of(path), f"cannot read: {error}")]) from None
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:  # say where: the line and column of the first bad byte
-        before = content[: error.start]
-        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
-        message = f"not UTF-8: byte 0x{content[error.start]:02x} cannot be decoded"
-        raise InputError([Problem(Location.of(path, line, column), message)]) from None
+    text = decode_utf8(path, content)
     try:
         return yaml.load(text)
     except MarkedYAMLError as error:

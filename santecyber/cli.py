@@ -275,7 +275,7 @@ def query_command(
         named = resolve_query(name)
         store, _ = BuildDirectory(build_dir).open_current()
         result = run_query(store, named.text)
-    except (FileNotFoundError, OSError) as error:
+    except (InputError, OSError) as error:
         raise fail(str(error)) from None
     except QuerySyntaxError as error:
         raise fail(f"{named.path}:{error.line}:{error.column}: {error}") from None
@@ -408,8 +408,11 @@ def serve_command(
         config = ServerConfig(build_dir=build_dir, store=remote)
     except ValueError as error:
         raise fail(str(error)) from None
-    if remote is None and BuildDirectory(build_dir).current_version() is None:
-        raise fail(f"no built store in {build_dir}: run `santecyber build` first")
+    if remote is None:
+        try:  # here, not at the server's startup, where it would be a traceback
+            BuildDirectory(build_dir).open_current()
+        except OSError as error:
+            raise fail(str(error)) from None
     if remote is not None:
         client = RemoteStore(remote, timeout=10)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from santecyber.paths import BUILD_DIR
 
@@ -91,14 +92,16 @@ class StoreSettings:
         url = query_url or _env("STORE", "")
         if not url:
             return None
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("SANTECYBER_STORE must be the http(s) URL of a SPARQL endpoint")
+        update_url = update_url or _env("STORE_UPDATE", "")
+        _check_url(url, "--store (SANTECYBER_STORE)")
+        if update_url:
+            _check_url(update_url, "--store-update (SANTECYBER_STORE_UPDATE)")
         auth = _env("STORE_AUTH", "basic").lower()
         if auth not in ("basic", "digest"):
             raise ValueError(f"SANTECYBER_STORE_AUTH must be basic or digest, got {auth!r}")
         return cls(
             query_url=url,
-            update_url=update_url or _env("STORE_UPDATE", ""),
+            update_url=update_url,
             user=_env("STORE_USER", ""),
             password=_env("STORE_PASSWORD", ""),
             auth=auth,
@@ -144,3 +147,15 @@ class ServerConfig:
     service_allowlist: tuple[str, ...] = field(default_factory=_services)
     #: a remote SPARQL store (SANTECYBER_STORE…); None: the embedded store of build_dir
     store: StoreSettings | None = field(default_factory=StoreSettings.from_env)
+
+
+def _check_url(url: str, name: str) -> None:
+    """ValueError naming the option unless ``url`` is an http(s) URL with a host; the URL
+    itself is not repeated, since it may carry a password."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a malformed port raises ValueError here
+    except ValueError as error:
+        raise ValueError(f"{name} is not a valid URL: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{name} must be the http(s) URL of a SPARQL endpoint")

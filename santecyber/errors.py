@@ -32,7 +32,7 @@ def display_path(path: Path | str) -> str:
     path = Path(path)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # not below it; a symbolic link loop
         return str(path)
 
 
@@ -51,3 +51,14 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(map(str, self.problems)))
+
+
+def decode_utf8(path: Path, content: bytes) -> str:
+    """``content`` as UTF-8 text, or InputError at the line and column of the first bad byte."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = content[: error.start]
+        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        message = f"not UTF-8: byte 0x{content[error.start]:02x} cannot be decoded"
+        raise InputError([Problem(Location.of(path, line, column), message)]) from None

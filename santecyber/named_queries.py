@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from santecyber.errors import decode_utf8
 from santecyber.paths import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\s*([a-z-]+)\s*:\s*(.+?)\s*$")
@@ -32,7 +33,8 @@ class NamedQuery:
 
 
 def read_named_query(path: Path) -> NamedQuery:
-    text = path.read_text(encoding="utf-8")
+    """A .rq file; InputError at the line and column of a byte that is not UTF-8."""
+    text = decode_utf8(path, path.read_bytes())
     header: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("#"):

@@ -224,6 +224,8 @@ def fetch_endpoint(url: str, timeout: float = 600) -> list[ox.Triple]:
             headers={"Accept": "application/n-triples"},
             timeout=timeout,
         )
+    except httpx.InvalidURL as error:  # not an HTTPError
+        raise InputError([Problem(place, f"not a valid URL: {error}")]) from None
     except httpx.HTTPError as error:
         raise InputError([Problem(place, f"cannot reach the SPARQL endpoint: {error}")]) from None
     if response.status_code != 200:

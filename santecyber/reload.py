@@ -123,12 +123,12 @@ class ReloadFailed(Exception):
 
 def request_reload(url: str, token: str, timeout: float = 30) -> Outcome:
     """POST /admin/reload on the server at ``url``; raises ReloadFailed with the reason."""
-    request = urllib.request.Request(
-        url.rstrip("/") + "/admin/reload",
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-    )
     try:
+        request = urllib.request.Request(  # a malformed URL raises ValueError here
+            url.rstrip("/") + "/admin/reload",
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return Outcome(**json.loads(response.read()))
     except urllib.error.HTTPError as error:

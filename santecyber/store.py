@@ -60,23 +60,34 @@ class BuildDirectory:
         return self.root / "santecyber.nq"
 
     def current_version(self) -> str | None:
-        """The version (store name) in service, or None before the first build."""
+        """The version (store name) in service, or None before the first build (or if CURRENT
+        does not name a store: garbled, emptied; the next build writes it again)."""
         try:
-            version = self.pointer.read_text(encoding="utf-8").strip()
+            version = self.pointer.read_bytes().decode("utf-8", "replace").strip()
         except FileNotFoundError:
             return None
-        return version if (self.stores / version).is_dir() else None
+        named = version and "/" not in version and not version.startswith(".")
+        return version if named and (self.stores / version).is_dir() else None
 
     def current_store_path(self) -> Path | None:
         version = self.current_version()
         return self.stores / version if version else None
 
     def open_current(self) -> tuple[ox.Store, str]:
-        """Open the store in service read-only; raises FileNotFoundError before any build."""
+        """Open the store in service read-only; FileNotFoundError before any build, OSError
+        naming the store when RocksDB finds it damaged (files missing or cut short)."""
         version = self.current_version()
         if version is None:
             raise FileNotFoundError(f"no built store in {self.root}: run `santecyber build`")
-        return ox.Store.read_only(str(self.stores / version)), version
+        path = self.stores / version
+        try:
+            return ox.Store.read_only(str(path)), version
+        except (OSError, RuntimeError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise OSError(
+                f"{path}: the built store cannot be opened ({reason}); "
+                "run `santecyber build` to write it again"
+            ) from None
 
     @contextmanager
     def building(self) -> Iterator[None]:

@@ -150,3 +150,56 @@ def test_no_sentence_is_copied_from_the_articles() -> None:
         [sys.executable, str(checker)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0, result.stdout
+
+
+# bad input anywhere: a message that says where, exit 2, never a traceback
+
+
+def no_traceback_exit_2(done: subprocess.CompletedProcess[str], *said: str) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert all(text in done.stderr for text in said), done.stderr
+
+
+def test_symbolic_link_loops_are_named(data_copy: Path, tmp_path: Path) -> None:
+    (data_copy / "incidents" / "2030-loop.yaml").symlink_to("2030-loop.yaml")
+    no_traceback_exit_2(cli("check", "--data", data_copy), "2030-loop.yaml")
+    (tmp_path / "loop.ttl").symlink_to("loop.ttl")
+    no_traceback_exit_2(cli("validate", tmp_path / "loop.ttl"), "loop.ttl")
+
+
+def test_malformed_urls_are_named(tmp_path: Path) -> None:
+    bad = "http://[::1"
+    no_traceback_exit_2(cli("validate", bad), bad)
+    no_traceback_exit_2(cli("reload", "--url", bad, env={"SANTECYBER_ADMIN_TOKEN": "x"}), bad)
+    no_traceback_exit_2(cli("serve", "--store", bad), "--store")
+    store = ("--store", bad, "--store-update", bad)
+    no_traceback_exit_2(cli("build", *store, "--build-dir", tmp_path), "--store")
+
+
+def test_a_query_file_that_is_not_utf8_is_named(built: BuildDirectory, tmp_path: Path) -> None:
+    query = tmp_path / "latin1.rq"
+    query.write_bytes(b'# a comment\nSELECT ?s WHERE { ?s ?p "caf\xe9" }\n')
+    no_traceback_exit_2(cli("query", query, "--build-dir", built.root), f"{query}:2:29:")
+
+
+def test_a_damaged_build_directory_is_named(built: BuildDirectory, tmp_path: Path) -> None:
+    garbled = tmp_path / "garbled"
+    shutil.copytree(built.root, garbled, symlinks=True)
+    (garbled / "CURRENT").write_bytes(b"\xff\xfe")
+    no_traceback_exit_2(cli("query", "02-attacks-overview", "--build-dir", garbled), "build")
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(built.root, damaged, symlinks=True)
+    store = BuildDirectory(damaged).current_store_path()
+    assert store is not None
+    with next(store.glob("*.sst")).open("r+b") as table:
+        table.truncate(10)
+    for command in (["query", "02-attacks-overview"], ["export", "-o", tmp_path / "x.nq"]):
+        no_traceback_exit_2(cli(*command, "--build-dir", damaged), str(store), "santecyber build")
+    serve = cli("serve", "--port", "1", "--build-dir", damaged, timeout=60)
+    no_traceback_exit_2(serve, str(store), "santecyber build")
+    # as the messages say: a build (of the same data) writes the store again
+    for directory in (garbled, damaged):
+        assert cli("build", "--skip-validation", "--build-dir", directory).returncode == 0
+        assert cli("query", "02-attacks-overview", "--build-dir", directory).returncode == 0
