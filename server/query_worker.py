@@ -127,7 +127,11 @@ def answer(
         return WorkError("unavailable", 503, str(error))
     except StoreRejected as error:
         return WorkError("failed", 400, str(error))
-    except OSError as error:  # the server's disk (a full TMPDIR while spooling), not the query
+    except OSError as error:
+        if error.errno is None:  # pyoxigraph's writer: the format cannot carry these terms
+            message = f"the answer cannot be written in the format asked for: {error}"
+            return WorkError("failed", 406, message + " (Turtle and N-Triples carry any term)")
+        # the server's disk (a full TMPDIR while spooling), not the query
         return WorkError("unavailable", 503, f"the answer could not be completed: {error}")
     except (ValueError, TypeError, RuntimeError) as error:
         return WorkError("failed", 400, f"query evaluation failed: {error}")

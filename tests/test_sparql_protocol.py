@@ -177,6 +177,17 @@ def test_select_in_xml_csv_and_tsv(client, store):
     assert lines[0] == "?a" and lines[1:] == [f"<{a}>" for a in expected]
 
 
+def test_a_format_that_cannot_carry_triple_terms_is_406_naming_those_that_can(client):
+    """JSON-LD has no triple terms yet: pyoxigraph's writer refuses, which is no disk fault
+    (503) nor the query's (400), but the format asked for (406)."""
+    query = "CONSTRUCT { <x:a> <x:says> <<( <x:b> <x:c> <x:d> )>> } WHERE {}"
+    refused = client.get("/sparql", params={"query": query, "format": "jsonld"})
+    turtle = client.get("/sparql", params={"query": query, "format": "ttl"})
+    assert refused.status_code == 406, refused.text
+    assert "JSON-LD" in refused.json()["error"] and "Turtle" in refused.json()["error"]
+    assert turtle.status_code == 200 and "<<(" in turtle.text
+
+
 @pytest.mark.parametrize("format_name", ["json", "xml", "csv", "tsv"])
 def test_triple_terms_in_select_answers(client, store, format_name):
     """SPARQL 1.2 triple terms as values (they once took the worker down: 503)."""
