@@ -16,6 +16,7 @@ from santecyber.loaders.records import load_records
 from santecyber.namespaces import BASE
 from santecyber.paths import DATA_DIR, ONTOLOGY_DIR
 from santecyber.quads import nquads_lines
+from santecyber.rdf_inputs import as_graph
 from santecyber.store import BuildDirectory
 from santecyber.validation import ValidationOutcome, checked, shape_files, validate_graph
 
@@ -72,9 +73,9 @@ def resource_paths(quads: list[ox.Quad]) -> set[str]:
 
 
 def as_rdflib(quads: list[ox.Quad]) -> Graph:
-    """The union of the quads as an in-memory rdflib graph, the form pySHACL is right with."""
-    text = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads)
-    return Graph().parse(data=text, format="nt")
+    """The union of the quads as an in-memory rdflib graph, the form pySHACL is right with
+    (without rdflib's tracebacks for ill-typed literals: see ``as_graph``)."""
+    return as_graph(quads)
 
 
 def validate_compiled(compiled: Compiled) -> ValidationOutcome:

@@ -17,8 +17,10 @@ found by scanning the text again (best effort, see docs/validation.md):
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -69,10 +71,28 @@ def read_quads(path: Path) -> list[ox.Quad]:
         raise InputError([Problem(Location.of(path), error.strerror or str(error))]) from None
 
 
+def _not_a_conversion_failure(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Failed to convert Literal lexical form")
+
+
+@contextmanager
+def quiet_literal_conversion() -> Iterator[None]:
+    """Without rdflib's warning (and traceback) for each literal whose lexical form is not of
+    its datatype (``"2021-02-30"^^xsd:date``): the literal is kept as written, and the shapes
+    report it as a result at its line, so the traceback on standard error was only noise."""
+    logger = logging.getLogger("rdflib.term")
+    logger.addFilter(_not_a_conversion_failure)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_not_a_conversion_failure)
+
+
 def as_graph(quads: Iterable[ox.Quad | ox.Triple]) -> Graph:
     """The union of the statements as rdflib's in-memory graph (the form pySHACL is right with)."""
     text = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads)
-    return Graph().parse(data=text, format="nt")
+    with quiet_literal_conversion():
+        return Graph().parse(data=text, format="nt")
 
 
 def read_graph(path: Path) -> Graph:

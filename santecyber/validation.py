@@ -394,9 +394,13 @@ def minted_by(origins: dict[str, Location], records: Iterable[Path]) -> set[str]
 
 def checked(run: Callable[[], ValidationOutcome], shapes: Sequence[Path]) -> ValidationOutcome:
     """``run``, with what the engines raise on shapes they cannot run (beyond what
-    load_shapes refuses first) as ValidationError naming the shapes files: exit 2, not 1."""
+    load_shapes refuses first) as ValidationError naming the shapes files: exit 2, not 1.
+    Quiet about ill-typed literals, which the engines convert to rdflib's terms too."""
+    from santecyber.rdf_inputs import quiet_literal_conversion
+
     try:
-        return run()
+        with quiet_literal_conversion():
+            return run()
     except (ReportableRuntimeError, ValueError, TypeError, SyntaxError, RuntimeError) as error:
         names = ", ".join(Location.of(path).file for path in shapes)
         raise ValidationError(f"{names}: {str(error).strip()}") from None

@@ -20,6 +20,7 @@ from conftest import free_port, run_cli
 
 from santecyber.build import as_rdflib, compile_graph
 from santecyber.paths import DATA_DIR, ROOT
+from santecyber.store import BuildDirectory
 from santecyber.validation import (
     ShapeResult,
     minted_by,
@@ -221,6 +222,22 @@ def test_unreadable_input_exits_2_naming_the_place(
     assert run.returncode == 2, run.stdout + run.stderr
     assert expected in run.stderr, run.stderr
     no_traceback(run)
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_ill_typed_literals_are_violations_without_tracebacks(
+    built: BuildDirectory, tmp_path: Path, engine: str
+) -> None:
+    """rdflib logged a traceback for each literal it could not convert; the shapes report them."""
+    dump = built.dump.read_text(encoding="utf-8")
+    good = '"2023-06-21"^^<http://www.w3.org/2001/XMLSchema#date>'
+    assert good in dump
+    bad = tmp_path / "ill-typed.nq"
+    bad.write_text(dump.replace(good, good.replace("06-21", "02-30"), 1), encoding="utf-8")
+    run = validate(bad, "--format", "json", "--engine", engine)
+    assert run.returncode == 1, run.stderr
+    assert "scs:DateDatatype" in {r["shape"] for r in json.loads(run.stdout)["results"]}
+    assert run.stderr == ""
 
 
 @pytest.mark.parametrize("where", ["missing/report.txt", "a-folder", "", "/dev/full"])
