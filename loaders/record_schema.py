@@ -12,11 +12,42 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: C0 controls but tab and newline, DEL, C1 controls, bidi embeddings, overrides and isolates
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _no_control_characters(text: str) -> str:
+    """Refuse characters that YAML escapes (``"\\e[31m"``, ``"\\u202e"``) let into a record:
+    published as they are, they would act on a terminal or reorder what a page shows."""
+    if found := CONTROL_CHARACTERS.search(text):
+        raise PydanticCustomError(
+            "control_character",
+            "the control character U+{code} is not allowed (a tab and a new line are)",
+            {"code": f"{ord(found[0]):04X}"},
+        )
+    return text
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(_no_control_characters),
+]
+Url = Annotated[
+    str, StringConstraints(pattern=r"^https?://\S+$"), AfterValidator(_no_control_characters)
+]
 #: strict: a quoted "123" or a 12.0 is a typo to report, not a number to guess
 Count = Annotated[int, Field(ge=0, strict=True)]
 Flag = Annotated[bool, Field(strict=True)]  # "yes", "off" or 1 are not booleans here
@@ -105,7 +136,7 @@ class Source(Record):
     author: Text | None = None
     published: Date
     published_note: Text | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] = "fr"
     relays: list[Slug] = []
     note: Text | None = None
@@ -139,7 +170,7 @@ class Organisation(Cited):
     region: Text | None = None
     finess: Annotated[str, StringConstraints(pattern=r"^\d{9}$")] | None = None
     wikidata: Annotated[str, StringConstraints(pattern=r"^Q\d+$")] | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
     establishment_count: Count | None = None
     note: Text | None = None
 

@@ -9,6 +9,7 @@ docs/shapes.md from the shapes (``python -m santecyber.reports docs/shapes.md``)
 from __future__ import annotations
 
 import json
+import re
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -36,6 +37,22 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {"Violation": "error", "Warning": "warning", "Info": "note"}
 GITHUB_COMMANDS = {"Violation": "error", "Warning": "warning", "Info": "notice"}
 INFORMATION_URI = "https://w3id.org/santecyber/"
+
+
+#: what ``shown`` writes as ``\uXXXX``: C0 controls but tab and newline (ESC starts terminal
+#: escape sequences; XML 1.0 forbids them), DEL, C1 controls, the bidi embeddings, overrides
+#: and isolates (they reorder what is displayed), and U+FFFE, U+FFFF (not XML characters)
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+
+
+def shown(text: str) -> str:
+    """``text`` with characters that act on a terminal or break XML written as ``\\uXXXX``: a
+    report quotes values from the data as they are, which may hold any character.
+
+    >>> print(shown("bad\\x01 label\\x1b[31m"))
+    bad\\u0001 label\\u001B[31m
+    """
+    return _HIDDEN.sub(lambda match: f"\\u{ord(match[0]):04X}", text)
 
 
 def failing(result: ShapeResult, fail_on: str) -> bool:
@@ -107,7 +124,7 @@ def render_text(outcome: ValidationOutcome, fail_on: str = "violation") -> str:
                 lines.append(f"      expected: {r.message}")
                 lines.append(f"      shape:    {r.shape} ({shape_title(r, shapes)})")
     lines.append(summary(outcome, fail_on))
-    return "\n".join(lines) + "\n"
+    return shown("\n".join(lines) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +233,7 @@ def render_junit(outcome: ValidationOutcome, fail_on: str = "violation") -> str:
         if minor:
             ET.SubElement(case, "system-out").text = "\n".join(_one_line(r) for r in minor)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + shown(ET.tostring(root, "unicode")) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +362,7 @@ def render_github(outcome: ValidationOutcome, fail_on: str = "violation") -> str
         command = GITHUB_COMMANDS[r.severity]
         lines.append(f"::{command} {','.join(properties)}::{_escape_data(message)}")
     lines.append(summary(outcome, fail_on))
-    return "\n".join(lines) + "\n"
+    return shown("\n".join(lines) + "\n")
 
 
 RENDERERS: dict[str, Callable[[ValidationOutcome, str], str]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from santecyber.build import compile_graph
 from santecyber.errors import InputError
@@ -130,6 +131,28 @@ def test_files_that_would_be_skipped_are_reported(data_copy: Path) -> None:
     found = problems(data_copy)
     assert any(str(Path(INCIDENT).with_suffix(".yml")) in p and "*.yaml" in p for p in found)
     assert any("organisations/more" in p and "*.yaml" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("escape", "code"),
+    [("\\0", "U+0000"), ("\\e[31m", "U+001B"), ("\\x85", "U+0085"), ("\\u202e", "U+202E"),
+     ("\\u2066", "U+2066"), ("\\r", "U+000D")],
+)  # fmt: skip
+def test_control_characters_in_text_are_refused(data_copy: Path, escape: str, code: str) -> None:
+    """YAML escapes let NUL, terminal escapes and bidi overrides into published labels."""
+    label = "  fr: Cyberattaque contre le CHU de Rennes (juin 2023)"
+    line = replace_once(data_copy / INCIDENT, label, f'  fr: "Cyber{escape}attaque"')
+    done = run_cli("check", "--data", data_copy)
+    assert done.returncode == 2, done.stdout
+    assert f"{INCIDENT}:{line}:" in done.stderr and "label.fr" in done.stderr, done.stderr
+    assert code in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_tabs_and_newlines_in_text_are_kept(data_copy: Path) -> None:
+    label = "  fr: Cyberattaque contre le CHU de Rennes (juin 2023)"
+    replace_once(data_copy / INCIDENT, label, '  fr: "Cyber\\tattaque\\ncontre le CHU"')
+    done = run_cli("check", "--data", data_copy)
+    assert done.returncode == 0, done.stderr
 
 
 def test_redirects_are_checked_against_the_graph_at_their_lines(data_copy: Path) -> None:

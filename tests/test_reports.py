@@ -329,3 +329,28 @@ def test_shapes_doc_is_up_to_date() -> None:
     assert committed == shapes_markdown(parse_files(shape_files())), (
         "docs/shapes.md is stale: run `python -m santecyber.reports docs/shapes.md`"
     )
+
+
+# An attack whose label holds a control character, a terminal escape and a bidi override.
+CONTROL_CHARACTERS = (
+    "<https://w3id.org/santecyber/id/attack/x> "
+    "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://w3id.org/santecyber/ontology#Attack> .\n"
+    "<https://w3id.org/santecyber/id/attack/x> <http://www.w3.org/2000/01/rdf-schema#label> "
+    '"bad\\u0001 label\\u001B[31m\\u202E" .\n'
+)
+
+
+def test_control_characters_are_shown_escaped(tmp_path: Path) -> None:
+    """They made the JUnit report invalid XML and reached the terminal raw from the text one."""
+    data = tmp_path / "control.nt"
+    data.write_text(CONTROL_CHARACTERS, encoding="utf-8")
+    report = tmp_path / "report.xml"
+    assert validate(data, "--format", "junit", "-o", report).returncode == 1
+    failures = "".join(f.text or "" for f in ET.parse(report).iter("failure"))
+    assert "\\u0001" in failures and "\\u001B[31m" in failures and "\\u202E" in failures
+    for report_format in ("text", "github"):
+        run = validate(data, "--format", report_format)
+        assert run.returncode == 1, run.stderr
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", run.stdout)
+        assert "\\u0001 label\\u001B[31m\\u202E" in run.stdout, run.stdout
