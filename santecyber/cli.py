@@ -384,7 +384,8 @@ def reload_command(
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    # uvicorn takes any int and the OS keeps its low 16 bits: 99999 listened on 34463
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     build_dir: BuildOption = BUILD_DIR,
     store: StoreOption = "",
     store_update: StoreUpdateOption = "",

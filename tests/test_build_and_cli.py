@@ -203,3 +203,12 @@ def test_a_damaged_build_directory_is_named(built: BuildDirectory, tmp_path: Pat
     for directory in (garbled, damaged):
         assert cli("build", "--skip-validation", "--build-dir", directory).returncode == 0
         assert cli("query", "02-attacks-overview", "--build-dir", directory).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("port", "bound"), [("99999", "65535"), ("65536", "65535"), ("0", "1"), ("-1", "1")]
+)
+def test_serve_refuses_a_port_out_of_range(built: BuildDirectory, port: str, bound: str) -> None:
+    """99999 listened on 34463 (99999 mod 65536) while announcing 99999."""
+    done = cli("serve", "--port", port, "--build-dir", built.root, timeout=30)
+    no_traceback_exit_2(done, "Invalid value for '--port'", f"equal to {bound}")
