@@ -165,6 +165,14 @@ def validate_command(
             "shapes use SHACL it does not evaluate); pyshacl: the reference engine.",
         ),
     ] = EngineChoice.fast,
+    timeout: Annotated[
+        int,
+        typer.Option(
+            "--timeout",
+            min=1,
+            help="Seconds a SPARQL endpoint has to send its whole answer.",
+        ),
+    ] = 60,
 ) -> None:
     """Validate the records (or RDF files, or a SPARQL endpoint) against the SHACL shapes.
 
@@ -173,7 +181,9 @@ def validate_command(
     from santecyber.validation import run_validation
 
     try:
-        outcome = run_validation(inputs or [], data, shapes or [], changed or [], engine.value)
+        outcome = run_validation(
+            inputs or [], data, shapes or [], changed or [], engine.value, timeout
+        )
     except InputError as error:
         raise fail(str(error)) from None
     except ValidationError as error:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -228,28 +229,42 @@ class FileLocator:
 ALL_STATEMENTS = "CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
 
 
-def fetch_endpoint(url: str, timeout: float = 600) -> list[ox.Triple]:
+def fetch_endpoint(url: str, timeout: float = 60) -> list[ox.Triple]:
     """Every statement of a SPARQL 1.1 endpoint (default graph and named graphs, merged).
 
-    InputError naming the URL when the endpoint cannot be reached, refuses the query, or cuts
-    the answer at a result limit.
+    InputError naming the URL (without credentials: ``remote.redact``) when the endpoint
+    cannot be reached, refuses the query, cuts the answer at a result limit, or has not sent
+    its whole answer within ``timeout`` seconds (each wait is bounded by it too, so a server
+    that accepts and never answers is given up on).
     """
     import httpx
 
-    place = Location(url)
+    from santecyber.remote import redact
+
+    place = Location(redact(url))
+    deadline = time.monotonic() + timeout
+    late = f"no answer from the SPARQL endpoint within {timeout:g} s (--timeout)"
     try:
-        response = httpx.post(
+        with httpx.stream(
+            "POST",
             url,
             data={"query": ALL_STATEMENTS},
             headers={"Accept": "application/n-triples"},
             timeout=timeout,
-        )
+        ) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if time.monotonic() > deadline:  # a server that trickles its answer
+                    raise InputError([Problem(place, late)])
     except httpx.InvalidURL as error:  # not an HTTPError
         raise InputError([Problem(place, f"not a valid URL: {error}")]) from None
+    except httpx.TimeoutException:
+        raise InputError([Problem(place, late)]) from None
     except httpx.HTTPError as error:
         raise InputError([Problem(place, f"cannot reach the SPARQL endpoint: {error}")]) from None
     if response.status_code != 200:
-        detail = response.text.strip().splitlines()[:1]
+        detail = bytes(body).decode("utf-8", "replace").strip().splitlines()[:1]
         raise InputError(
             [Problem(place, f"the SPARQL endpoint answered {response.status_code} {detail}")]
         )
@@ -261,6 +276,6 @@ def fetch_endpoint(url: str, timeout: float = 600) -> list[ox.Triple]:
     media = response.headers.get("content-type", "").split(";")[0].strip()
     fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
     try:
-        return [q.triple for q in ox.parse(response.content, format=fmt)]
+        return [q.triple for q in ox.parse(bytes(body), format=fmt)]
     except SyntaxError as error:
         raise InputError([Problem(place, f"unreadable answer ({media}): {error}")]) from None

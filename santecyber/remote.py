@@ -86,8 +86,14 @@ def redact(url: str) -> str:
 
     >>> redact("http://reader:s3cret@db.example:7878/query?key=abc")
     'http://db.example:7878/query'
+    >>> redact("http://reader:s3cret@[::1/query")  # urllib cannot take it apart
+    'http://[::1/query'
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return re.split(r"[?#]", re.sub(r"//[^/?#]*@", "//", url, count=1))[0]
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"

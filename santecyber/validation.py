@@ -412,13 +412,17 @@ def run_validation(
     shapes_files: list[Path],
     changed: list[Path],
     engine: str = "fast",
+    timeout: float = 60,
 ) -> ValidationOutcome:
-    """What ``santecyber validate`` runs: located results for records, RDF files or endpoints.
+    """What ``santecyber validate`` runs: located results for records, RDF files or endpoints
+    (each given ``timeout`` seconds to answer).
 
-    InputError (exit 2) for unreadable input or shapes, with file:line where known.
+    InputError (exit 2) for unreadable input or shapes, with file:line where known. An
+    endpoint is named without the credentials of its URL, in messages and in reports.
     """
     from santecyber.build import as_rdflib, compile_graph
     from santecyber.rdf_inputs import FileLocator, as_graph, fetch_endpoint, read_quads
+    from santecyber.remote import redact
 
     for path in shapes_files:
         if not path.is_file():
@@ -433,8 +437,8 @@ def run_validation(
         urls: set[str] = set()
         for given in inputs:
             if given.startswith(("http://", "https://")):
-                statements += fetch_endpoint(given)
-                urls.add(given)
+                statements += fetch_endpoint(given, timeout)
+                urls.add(redact(given))
                 continue
             path = Path(given)
             if not path.is_file():

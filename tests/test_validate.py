@@ -369,6 +369,46 @@ def test_endpoint_is_validated_with_its_url_as_location(oxigraph_endpoint: str) 
     assert uris == {oxigraph_endpoint}
 
 
+@pytest.fixture()
+def silent_endpoint() -> Iterator[int]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield listener.getsockname()[1]
+
+
+def test_an_endpoint_that_never_answers_is_given_up_after_timeout(silent_endpoint: int) -> None:
+    """The wait was 600 s, with no option to change it."""
+    url = f"http://jdoe:s3cret@127.0.0.1:{silent_endpoint}/sparql"
+    started = time.monotonic()
+    run = run_cli("validate", "--timeout", "1", url, timeout=60)
+    assert time.monotonic() - started < 30
+    assert run.returncode == 2, run.stdout + run.stderr
+    shown = f"http://127.0.0.1:{silent_endpoint}/sparql"
+    assert f"{shown}: no answer from the SPARQL endpoint within 1 s" in run.stderr, run.stderr
+    assert "s3cret" not in run.stderr and "jdoe" not in run.stderr
+    no_traceback(run)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_timeout_must_be_a_positive_number(value: str) -> None:
+    run = run_cli("validate", "--timeout", value, "http://127.0.0.1:9/sparql")
+    assert run.returncode == 2 and "'--timeout'" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("report_format", ["text", "json", "sarif", "github", "junit"])
+def test_endpoint_credentials_are_never_shown(oxigraph_endpoint: str, report_format: str) -> None:
+    with_credentials = oxigraph_endpoint.replace("http://", "http://jdoe:s3cret@")
+    run = validate(with_credentials, "--format", report_format)
+    assert run.returncode == 1, run.stderr
+    assert "s3cret" not in run.stdout + run.stderr and "jdoe" not in run.stdout + run.stderr
+    if report_format == "json":
+        files = {r["file"] for r in json.loads(run.stdout)["results"]}
+        assert files == {oxigraph_endpoint}
+    unreachable = run_cli("validate", "http://jdoe:s3cret@127.0.0.1:9/sparql")
+    assert unreachable.returncode == 2 and "s3cret" not in unreachable.stderr
+    assert "http://127.0.0.1:9/sparql: cannot reach" in unreachable.stderr, unreachable.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # --changed: incremental validation agrees with the full run
 # ---------------------------------------------------------------------------------------------
