@@ -332,18 +332,27 @@ def export_command(
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.nquads,
     build_dir: BuildOption = BUILD_DIR,
 ) -> None:
-    """Export the built graph (Turtle and JSON-LD merge the graphs into one)."""
+    """Export the built graph: N-Quads and TriG its named graphs, as the build's dump;
+    Turtle and JSON-LD their merge, each statement once."""
+    # The store's default graph is that merge, written by the build (merged_default_graph): a
+    # dataset export leaves it out, or a store loading the file would hold everything twice; a
+    # merged export is that graph alone (the union of all graphs repeated every statement).
     try:
         store, _ = BuildDirectory(build_dir).open_current()
     except (FileNotFoundError, OSError) as error:
         raise fail(str(error)) from None
     rdf_format = GRAPH_FORMATS[EXPORT_MEDIA[export_format.value]]
     buffer = io.BytesIO()
-    if rdf_format.supports_datasets:
-        store.dump(buffer, format=rdf_format)
+    if export_format in (ExportFormat.nquads, ExportFormat.trig):  # JSON-LD could, but merges
+        named = (
+            quad
+            for graph in sorted(store.named_graphs(), key=str)
+            for quad in store.quads_for_pattern(None, None, None, graph)
+        )
+        ox.serialize(named, buffer, rdf_format)
     else:
-        union = (quad.triple for quad in store.quads_for_pattern(None, None, None))
-        ox.serialize(union, buffer, rdf_format)
+        merged = store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        ox.serialize((quad.triple for quad in merged), buffer, rdf_format)
     data = buffer.getvalue()
     if str(output) == "-":
         sys.stdout.buffer.write(data)
