@@ -39,9 +39,12 @@ def ontology_files(directory: Path = ONTOLOGY_DIR) -> list[Path]:
 
 
 def parse_turtle(path: Path) -> list[ox.Triple]:
-    """Parse a Turtle file; a syntax error names the file, line and column."""
+    """Parse a Turtle file (past a byte order mark); a syntax error names file, line, column."""
+    from santecyber.rdf_inputs import open_rdf
+
     try:
-        return list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+        with open_rdf(path) as stream:
+            return list(ox.parse(stream, format=ox.RdfFormat.TURTLE))
     except SyntaxError as error:
         line = getattr(error, "lineno", 0) or 0
         column = getattr(error, "offset", 0) or 0

@@ -86,7 +86,10 @@ class PartialDate:
         for precision, pattern, fmt in _DATE_FORMS:
             if re.fullmatch(pattern, text):
                 if precision == "minute":
-                    stamp = datetime.fromisoformat(text.replace(" ", "T"))
+                    try:
+                        stamp = datetime.fromisoformat(text.replace(" ", "T"))
+                    except ValueError:  # "second must be in 0..59": say it as for a day
+                        raise ValueError(f"{text!r} is not a date and time that exists") from None
                     return cls(stamp.strftime("%Y-%m-%dT%H:%M:%S"), "minute")
                 try:
                     datetime.strptime(text, fmt)

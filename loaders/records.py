@@ -144,12 +144,13 @@ def read_records(data_dir: Path) -> RecordSet:
 
 def _record_files(folder: Path, problems: list[Problem]) -> list[Path]:
     """The ``*.yaml`` files of ``folder``; anything else there (a ``.yml``, a subfolder) is a
-    problem, since it would otherwise be skipped without a word. Hidden files are let be."""
+    problem, since it would otherwise be skipped without a word. Hidden files are let be; a
+    ``*.yaml`` that is not a regular file (a folder, a FIFO) is refused by read_yaml."""
     files = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if path.name.startswith("."):
             continue
-        if path.suffix == ".yaml" and path.is_file():
+        if path.suffix == ".yaml":
             files.append(path)
         else:
             problems.append(Problem(Location.of(path), "not read: records are *.yaml files"))
@@ -163,7 +164,7 @@ def _read_all(data_dir: Path) -> tuple[RecordSet, list[Problem]]:
     if not data_dir.is_dir():
         raise InputError([Problem(Location.of(data_dir), "no such folder of records (--data)")])
     sources_file = data_dir / "sources.yaml"
-    if not sources_file.is_file():
+    if not sources_file.exists():
         problems.append(Problem(Location.of(sources_file), "missing: the sources the records cite"))
     else:
         for entry in _read_list(sources_file, Source, problems):
@@ -312,7 +313,11 @@ class _ReferenceCheck:
             self.organisation(entry, slug, {"product"}, "software", index)
         self.organisation(entry, model.threat_actor, {"threat-actor"}, "threat_actor")
         for index, slug in enumerate(model.related):
-            if slug not in self.records.incidents:
+            if slug == model.slug:
+                self.problems.append(
+                    Problem(entry.at("related", index), "an incident is not related to itself")
+                )
+            elif slug not in self.records.incidents:
                 self.problems.append(
                     Problem(
                         entry.at("related", index),

@@ -12,7 +12,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
-from santecyber.errors import InputError, Location, Problem, decode_utf8
+from santecyber.errors import InputError, Location, Problem, decode_utf8, not_a_file
 
 
 class _DatesAsText(RoundTripConstructor):
@@ -29,6 +29,8 @@ def read_yaml(path: Path) -> Any:
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsText
     yaml.allow_duplicate_keys = False
+    if (why := not_a_file(path, "YAML file")) is not None:
+        raise InputError([Problem(Location.of(path), why)])
     try:
         content = path.read_bytes()
     except OSError as error:

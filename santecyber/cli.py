@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import typer
 
 from santecyber.build import ValidationFailed, build, compile_graph
-from santecyber.errors import InputError, Location
+from santecyber.errors import InputError, Location, Problem
 from santecyber.named_queries import resolve_query
 from santecyber.paths import BUILD_DIR, DATA_DIR
 from santecyber.query_policy import QueryRefused, QuerySyntaxError
@@ -41,8 +41,24 @@ app = typer.Typer(
     add_completion=False,
 )
 
-DataOption = Annotated[Path, typer.Option("--data", help="Folder of curated records.")]
-BuildOption = Annotated[Path, typer.Option("--build-dir", help="Folder of built stores and dumps.")]
+
+def folder(value: str | Path) -> Path:
+    """A folder option's value; empty (an unset shell variable, ``--build-dir "$BUILD"``) is
+    refused, where Path("") would be the working directory, and a build would write there."""
+    if not str(value):
+        raise typer.BadParameter("empty: name a folder")
+    return Path(value)
+
+
+DataOption = Annotated[
+    Path, typer.Option("--data", parser=folder, metavar="<path>", help="Folder of curated records.")
+]
+BuildOption = Annotated[
+    Path,
+    typer.Option(
+        "--build-dir", parser=folder, metavar="<path>", help="Folder of built stores and dumps."
+    ),
+]
 StoreOption = Annotated[
     str,
     typer.Option(
@@ -288,9 +304,11 @@ def query_command(
     except (InputError, OSError) as error:
         raise fail(str(error)) from None
     except QuerySyntaxError as error:
-        raise fail(f"{named.path}:{error.line}:{error.column}: {error}") from None
-    except QueryRefused as error:
-        raise fail(str(error)) from None
+        place = Location.of(named.path, error.line, error.column)
+        raise fail(str(Problem(place, str(error)))) from None
+    except QueryRefused as error:  # its message is the endpoint's: here it is this command
+        reason = str(error).replace("this endpoint", "santecyber query")
+        raise fail(str(Problem(Location.of(named.path), reason))) from None
     if result.form == "graph":
         sys.stdout.buffer.write(result.serialize("text/turtle"))
         return

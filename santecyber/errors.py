@@ -53,6 +53,21 @@ class InputError(Exception):
         super().__init__("\n".join(map(str, self.problems)))
 
 
+def not_a_file(path: Path, what: str = "file") -> str | None:
+    """Why ``path`` is not a ``what`` to read, or None when it is a regular file.
+
+    Asked before opening it: opening a FIFO waits for a writer (for ever), and a missing file
+    and a directory, both "no such file" to a check with ``is_file``, call for other fixes.
+    """
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return f"is a directory, not a {what}"
+    if path.exists():
+        return f"not a regular file (a FIFO, a socket, a device): not read as a {what}"
+    return f"no such {what}"
+
+
 def decode_utf8(path: Path, content: bytes) -> str:
     """``content`` as UTF-8 text, or InputError at the line and column of the first bad byte."""
     try:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from santecyber.errors import decode_utf8
+from santecyber.errors import InputError, Location, Problem, decode_utf8, not_a_file
 from santecyber.paths import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\s*([a-z-]+)\s*:\s*(.+?)\s*$")
@@ -33,8 +33,9 @@ class NamedQuery:
 
 
 def read_named_query(path: Path) -> NamedQuery:
-    """A .rq file; InputError at the line and column of a byte that is not UTF-8."""
-    text = decode_utf8(path, path.read_bytes())
+    """A .rq file; InputError at the line and column of a byte that is not UTF-8. A byte
+    order mark (some editors write one) is not part of the query or its header."""
+    text = decode_utf8(path, path.read_bytes()).removeprefix("\ufeff")
     header: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("#"):
@@ -51,9 +52,12 @@ def named_queries(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
 
 
 def resolve_query(name_or_file: str, directory: Path = QUERIES_DIR) -> NamedQuery:
-    """A named query by name (``01-lab-leak-vendor``), or any .rq file by path."""
+    """A named query by name (``01-lab-leak-vendor``), or any .rq file by path (InputError
+    if there is none, or it is a folder)."""
     path = Path(name_or_file)
-    if path.suffix == ".rq" and path.is_file():
+    if path.suffix == ".rq":
+        if (why := not_a_file(path)) is not None:
+            raise InputError([Problem(Location.of(path), why)])
         return read_named_query(path)
     queries = named_queries(directory)
     if name_or_file in queries:

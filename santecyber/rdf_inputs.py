@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -59,11 +60,24 @@ def rdf_format(path: Path) -> ox.RdfFormat:
         ) from None
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def open_rdf(path: Path) -> BinaryIO:
+    """``path`` opened for reading past a UTF-8 byte order mark, which some editors write and
+    pyoxigraph's parsers take for a term ("\ufeff is not a valid subject")."""
+    stream = path.open("rb")
+    if stream.read(len(BOM)) != BOM:
+        stream.seek(0)
+    return stream
+
+
 def read_quads(path: Path) -> list[ox.Quad]:
     """Every quad of an RDF file; InputError naming file:line:column on bad syntax."""
     fmt = rdf_format(path)
     try:
-        return list(ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri()))
+        with open_rdf(path) as stream:
+            return list(ox.parse(stream, format=fmt, base_iri=path.resolve().as_uri()))
     except SyntaxError as error:
         message = str(error.msg if hasattr(error, "msg") else error)
         line, column = error.lineno or 0, error.offset or 0
@@ -117,7 +131,7 @@ _RDFXML_ABOUT = re.compile(r'rdf:about\s*=\s*"([^"]*)"')
 def subject_lines(path: Path) -> dict[str, Location]:
     """For each subject IRI of an RDF file, where a statement about it starts (best effort)."""
     fmt = rdf_format(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
     if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
         lines = _nt_lines(text)
     elif fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):

@@ -18,8 +18,10 @@ from santecyber.namespaces import PREFIXES
 from santecyber.query_policy import (
     READ_ONLY_MESSAGE,
     QueryRefused,
+    QuerySyntaxError,
     check_allowed,
     check_no_hidden_service,
+    code_only,
     is_update,
     syntax_error,
 )
@@ -57,6 +59,8 @@ FORMAT_NAMES: dict[str, str] = {
     "nq": "application/n-quads",
     "trig": "application/trig",
 }
+
+EMPTY_QUERY_MESSAGE = "empty query: write a SELECT, ASK, CONSTRUCT or DESCRIBE query"
 
 #: bytes of an answer (or of its TSV copy) held in memory before it spills to a temporary file
 SPOOL_BYTES = 1 << 20
@@ -199,6 +203,8 @@ def run_query(
     try:
         result = store.query(query, **options)
     except SyntaxError as error:
+        if not code_only(query).strip():  # rdflib parses it as an empty update
+            raise QuerySyntaxError(EMPTY_QUERY_MESSAGE) from None
         if is_update(query):
             raise QueryRefused(READ_ONLY_MESSAGE, 403) from None
         raise syntax_error(error, query) from None

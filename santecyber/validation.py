@@ -18,7 +18,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
-from santecyber.errors import InputError, Location, Problem
+from santecyber.errors import InputError, Location, Problem, not_a_file
 from santecyber.loaders.ontology import ontology_files
 from santecyber.namespaces import PREFIXES, SCS, SH
 from santecyber.paths import SHAPES_DIR
@@ -425,8 +425,8 @@ def run_validation(
     from santecyber.remote import redact
 
     for path in shapes_files:
-        if not path.is_file():
-            raise InputError([Problem(Location.of(path), "no such shapes file")])
+        if (why := not_a_file(path, "shapes file")) is not None:
+            raise InputError([Problem(Location.of(path), why)])
     shapes_files = shapes_files or shape_files()
     shapes = load_shapes(shapes_files)
     if inputs:
@@ -441,8 +441,8 @@ def run_validation(
                 urls.add(redact(given))
                 continue
             path = Path(given)
-            if not path.is_file():
-                raise InputError([Problem(Location.of(path), "no such file")])
+            if (why := not_a_file(path)) is not None:
+                raise InputError([Problem(Location.of(path), why)])
             statements += read_quads(path)
             files.append(path)
         ontology = parse_files(ontology_files())
@@ -459,8 +459,8 @@ def run_validation(
     focus = None
     if changed:
         for path in changed:
-            if not path.is_file():
-                raise InputError([Problem(Location.of(path), "no such record file")])
+            if (why := not_a_file(path, "record file")) is not None:
+                raise InputError([Problem(Location.of(path), why)])
         focus = minted_by(compiled.origins, changed)
         if engine == "pyshacl":  # the fast engine binds its queries to the focus nodes instead
             graph = neighbourhood(graph, focus)

@@ -235,3 +235,81 @@ def test_serve_refuses_a_port_out_of_range(built: BuildDirectory, port: str, bou
     """99999 listened on 34463 (99999 mod 65536) while announcing 99999."""
     done = cli("serve", "--port", port, "--build-dir", built.root, timeout=30)
     no_traceback_exit_2(done, "Invalid value for '--port'", f"equal to {bound}")
+
+
+# smaller message and robustness problems (finding 15)
+
+
+@pytest.mark.parametrize("text", ["", "\n  \n", "# only a comment\n"])
+def test_an_empty_query_file_is_called_empty(
+    built: BuildDirectory, tmp_path: Path, text: str
+) -> None:
+    """rdflib parses "" as an empty update: it was refused as "SPARQL Update … read-only"."""
+    query = tmp_path / "empty.rq"
+    query.write_text(text, encoding="utf-8")
+    done = cli("query", query, "--build-dir", built.root)
+    no_traceback_exit_2(done, f"{query}:", "empty query")
+    assert "Update" not in done.stderr
+
+
+def test_a_query_file_that_is_missing_or_a_folder_is_named(
+    built: BuildDirectory, tmp_path: Path
+) -> None:
+    (tmp_path / "folder.rq").mkdir()
+    for name, said in (("nope.rq", "no such file"), ("folder.rq", "is a directory")):
+        done = cli("query", tmp_path / name, "--build-dir", built.root)
+        no_traceback_exit_2(done, f"{tmp_path / name}: {said}")
+        assert "no query named" not in done.stderr
+
+
+def test_an_update_in_a_query_file_names_the_file(built: BuildDirectory, tmp_path: Path) -> None:
+    query = tmp_path / "update.rq"
+    query.write_text("INSERT DATA { <x:a> <x:b> <x:c> }\n", encoding="utf-8")
+    done = cli("query", query, "--build-dir", built.root)
+    no_traceback_exit_2(done, f"{query}: SPARQL Update", "read-only")
+    assert "this endpoint" not in done.stderr
+
+
+def test_a_query_file_with_a_byte_order_mark_runs(built: BuildDirectory, tmp_path: Path) -> None:
+    query = tmp_path / "bom.rq"
+    query.write_bytes(b"\xef\xbb\xbf# title: attacks\nASK { ?a a sc:Attack }\n")
+    done = cli("query", query, "--build-dir", built.root)
+    assert done.returncode == 0 and done.stdout == "true\n", done.stderr
+
+
+def test_rdf_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """pyoxigraph took the mark for a term: "﻿ is not a valid subject", the mark invisible."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_bytes(b"\xef\xbb\xbf" + (ROOT / "shapes" / "common.ttl").read_bytes())
+    data = tmp_path / "data.nt"
+    data.write_bytes(b"\xef\xbb\xbf<http://e.org/a> <http://e.org/b> <http://e.org/c> .\n")
+    done = cli("validate", "--shapes", shapes, data)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("0 violation(s)"), done.stdout
+
+
+def test_ontology_turtle_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """ontology/ is the checkout's own (no option names another): its loader, on a copy."""
+    from santecyber.loaders.ontology import load_ontology
+
+    ontology = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", ontology)
+    effect = ontology / "vocab" / "effect.ttl"
+    effect.write_bytes(b"\xef\xbb\xbf" + effect.read_bytes())
+    assert len(load_ontology(ontology)[0]) == len(load_ontology()[0])
+
+
+@pytest.mark.parametrize("command", [["build"], ["query", "02-attacks-overview"], ["serve"]])
+def test_an_empty_build_dir_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """An unset variable (--build-dir "$BUILD") built into the working directory."""
+    done = cli(*command, "--build-dir", "", cwd=tmp_path, timeout=60)
+    no_traceback_exit_2(done, "'--build-dir'", "empty")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_where_a_file_goes_is_called_a_folder(tmp_path: Path) -> None:
+    """It said "no such file" of a folder that is there."""
+    (tmp_path / "dir.ttl").mkdir()
+    for args in (["dir.ttl"], ["--shapes", "dir.ttl"], ["--changed", "dir.ttl"]):
+        done = cli("validate", *args, cwd=tmp_path)
+        no_traceback_exit_2(done, "dir.ttl: is a directory")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,41 @@ def test_tabs_and_newlines_in_text_are_kept(data_copy: Path) -> None:
     replace_once(data_copy / INCIDENT, label, '  fr: "Cyber\\tattaque\\ncontre le CHU"')
     done = run_cli("check", "--data", data_copy)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_incident_related_to_itself_is_an_error(data_copy: Path) -> None:
+    line = replace_once(data_copy / INCIDENT, "related: []", "related: [2023-06-chu-rennes]")
+    done = run_cli("check", "--data", data_copy)
+    assert done.returncode == 2, done.stdout
+    assert f"{INCIDENT}:{line}:" in done.stderr and "itself" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("value", ["2021-02-23T25:00", "2021-02-30T21:27", "2021-02-23 21:27:61"])
+def test_impossible_minute_is_reported_like_an_impossible_day(data_copy: Path, value: str) -> None:
+    """Datetime's own messages ("second must be in 0..59") were shown for minute precision."""
+    line = replace_once(data_copy / INCIDENT, 'value: "2023-06-21"', f'value: "{value}"')
+    done = run_cli("check", "--data", data_copy)
+    assert done.returncode == 2, done.stdout
+    assert f"{INCIDENT}:{line}:" in done.stderr, done.stderr
+    assert f"'{value}' is not a date and time that exists" in done.stderr, done.stderr
+    assert "must be in" not in done.stderr and "out of range" not in done.stderr
+
+
+@pytest.mark.parametrize("where", ["organisations/x.yaml", "redirects.yaml", "sources.yaml"])
+def test_a_fifo_among_the_records_is_named_not_read(data_copy: Path, where: str) -> None:
+    """Reading a FIFO blocks until something writes to it: `check` hung for ever."""
+    (data_copy / where).unlink(missing_ok=True)
+    os.mkfifo(data_copy / where)
+    done = run_cli("check", "--data", data_copy, timeout=60)
+    assert done.returncode == 2, done.stdout
+    assert f"{where}: not a regular file" in done.stderr, done.stderr
+
+
+def test_a_folder_named_like_a_record_is_named(data_copy: Path) -> None:
+    (data_copy / "organisations" / "x.yaml").mkdir()
+    done = run_cli("check", "--data", data_copy)
+    assert done.returncode == 2, done.stdout
+    assert "organisations/x.yaml: is a directory" in done.stderr, done.stderr
 
 
 def test_redirects_are_checked_against_the_graph_at_their_lines(data_copy: Path) -> None:
