@@ -11,7 +11,7 @@ can never become a request to the network.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -37,6 +37,9 @@ class QuerySyntaxError(Exception):
 
 
 READ_ONLY_MESSAGE = "SPARQL Update (including LOAD) is not allowed: this endpoint is read-only"
+#: where the first keyword (the query's form) is looked for; past it the form is left unclear
+#: and the worker decides (a prologue of prefixes is far shorter)
+PROLOGUE_CHARS = 8192
 #: pyoxigraph's parser recurses per bracket and overflows its stack near 3,000 levels
 MAX_NESTING = 500
 
@@ -54,7 +57,10 @@ _NOT_CODE = re.compile(
     r"|\\.",
     re.DOTALL,
 )
-_SERVICE = re.compile(r"(?<![?$\w:])SERVICE(?![\w:-])(?:\s+SILENT(?![\w:-]))?", re.IGNORECASE)
+# not the end of a name (ak:police-service, ex:a.service); "?o.SERVICE" is left to the worker
+_SERVICE = re.compile(
+    r"(?<![?$\w:\-])(?<![\w\-]\.)SERVICE(?![\w:-])(?:\s+SILENT(?![\w:-]))?", re.IGNORECASE
+)
 #: the word anywhere: in a string, an IRI, a comment, a name, or the keyword
 _SERVICE_WORD = re.compile(r"service", re.IGNORECASE)
 _IRI = re.compile(r"\s*<([^<>\"{}|^`\\\x00-\x20]*)>")
@@ -101,7 +107,11 @@ def query_form_of(query: str) -> str | None:
     >>> query_form_of("load <http://example.org/data.ttl>")
     'update'
     """
-    match = _FIRST_KEYWORD.match(code_only(query))
+    return _form_of_code(code_only(query))
+
+
+def _form_of_code(code: str) -> str | None:
+    match = _FIRST_KEYWORD.match(code)
     if not match:
         return None
     keyword = match.group(1).upper()
@@ -131,23 +141,29 @@ def service_clauses(query: str) -> list[ServiceClause]:
     >>> [c.start for c in service_clauses(r"SELECT * { ?s id:a\#b ?o SERVICE <x:y> {} }")]
     [25]
     """
-    clauses = []
-    for match in _SERVICE.finditer(code_only(query)):
+    return list(_clauses(query, code_only(query)))
+
+
+def _clauses(query: str, code: str) -> Iterator[ServiceClause]:
+    for match in _SERVICE.finditer(code):
         iri = _IRI.match(query, match.end())
-        clauses.append(ServiceClause(match.start(), match.end(), iri.group(1) if iri else None))
-    return clauses
+        yield ServiceClause(match.start(), match.end(), iri.group(1) if iri else None)
 
 
-def check_allowed(query: str, allowed_services: Sequence[str] = ()) -> None:
-    """Refuse updates, federation and parser-crashing nesting before anything runs.
+def check_allowed(query: str, allowed_services: Sequence[str] = ()) -> str | None:
+    """Refuse updates and federation before anything runs; the query's form if allowed.
 
     SERVICE is refused unless its endpoint is one of ``allowed_services`` (an operator's
-    allow-list, empty by default: no outbound requests at all).
+    allow-list, empty by default: no outbound requests at all). This runs on the server's
+    event loop for every request, so the text is blanked once and only searched for
+    SERVICE when the word is in it; the nesting is left to ``check_nesting`` in the worker.
     """
-    check_nesting(query)
-    if query_form_of(query) == "update":
+    form = _form_of_code(code_only(query[:PROLOGUE_CHARS]))
+    if form == "update":
         raise QueryRefused(READ_ONLY_MESSAGE, 403)
-    for clause in service_clauses(query):
+    if not _SERVICE_WORD.search(query):
+        return form
+    for clause in _clauses(query, code_only(query)):
         if clause.endpoint is None or clause.endpoint not in allowed_services:
             where = (
                 f" <{clause.endpoint}>" if clause.endpoint else " with a variable or prefixed name"
@@ -157,6 +173,7 @@ def check_allowed(query: str, allowed_services: Sequence[str] = ()) -> None:
                 + (" except to its allow-list" if allowed_services else ""),
                 403,
             )
+    return form
 
 
 def check_nesting(query: str) -> None:
@@ -168,6 +185,8 @@ def check_nesting(query: str) -> None:
     ...
     santecyber.query_policy.QuerySyntaxError: brackets nested deeper than 500
     """
+    if sum(query.count(opening) for opening in "{([") <= MAX_NESTING:
+        return  # cannot nest deeper than it has brackets: no walk through the text
     depth = 0
     for match in _BRACKETS.finditer(query):
         depth = depth + 1 if match.group() in "{([" else max(depth - 1, 0)
@@ -204,6 +223,8 @@ def check_no_hidden_service(query: str) -> None:
         at = _offset(query, failure.line, failure.column)
         if at is not None and at < hidden[0].start():
             return  # the original fails there too: the run reports it
+        if _SEMANTIC.search(str(error)):
+            raise failure from None  # an undeclared prefix…: the original's, refused as such
         if _parses_elsewhere(query):
             raise QueryRefused(
                 f"SERVICE at line {failure.line}, column {failure.column} is not allowed:"

@@ -155,6 +155,9 @@ def signal_reload(pid: int) -> None:
         handle = os.pidfd_open(pid)
     except (ProcessLookupError, OverflowError):
         raise ReloadFailed(f"--pid {pid}: no such process") from None
+    except (AttributeError, OSError) as error:  # no pidfd here (macOS, old kernels, sandboxes)
+        why = f"cannot signal it safely here ({error}); use --url"
+        raise ReloadFailed(f"--pid {pid}: {why}") from None
     try:
         command = _command_line(pid)
         if not _is_server(command):

@@ -20,6 +20,7 @@ from santecyber.query_policy import (
     QueryRefused,
     QuerySyntaxError,
     check_allowed,
+    check_nesting,
     check_no_hidden_service,
     code_only,
     is_update,
@@ -127,7 +128,7 @@ class QueryResult:
             def within_budget() -> Iterator[ox.Triple]:
                 nonlocal budget, cut
                 for triple in islice(answer, limit):
-                    budget -= len(str(triple))
+                    budget -= len(str(triple).encode())  # bytes, as the rows count them
                     if budget < 0:
                         cut = True
                         return
@@ -193,6 +194,7 @@ def run_query(
     """
     query = query.removeprefix("\ufeff")  # a byte order mark from an editor is not the query
     check_allowed(query, allowed_services)
+    check_nesting(query)  # before pyoxigraph parses it: past ~3,000 levels its stack overflows
     check_no_hidden_service(query)
     options: dict[str, object] = {"prefixes": PREFIXES}
     if default_graphs:

@@ -91,6 +91,8 @@ def negotiate_language(request: Request) -> str:
     if chosen in pages.LANGUAGES:
         return chosen
     for tag in accepted_media_types(request.headers.get("accept-language")):
+        if tag.endswith(";q=0"):  # the refused ones come last: none of them is wanted
+            break
         primary = tag.split("-")[0]
         if primary in pages.LANGUAGES:
             return primary
@@ -221,7 +223,11 @@ def file_answer(request: Request, path: Path, media_type: str, etag: str | None 
     The tag is made weak: the gzip middleware may send other bytes under it.
     """
     headers = {"ETag": etag} if etag else None
-    response = FileAnswer(path, media_type=media_type, headers=headers, stat_result=path.stat())
+    try:
+        found = path.stat()
+    except FileNotFoundError:  # a dump of a build replaced since its index was read
+        return PlainTextResponse(f"{path.name} is no longer served: read the index again", 404)
+    response = FileAnswer(path, media_type=media_type, headers=headers, stat_result=found)
     response.headers["etag"] = weak(response.headers["etag"])
     if etag_matches(request.headers.get("if-none-match"), response.headers["etag"]):
         return NotModifiedResponse(response.headers)

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 
 from santecyber.config import ServerConfig
-from santecyber.query_policy import QueryRefused, QuerySyntaxError, check_allowed, query_form_of
+from santecyber.query_policy import QueryRefused, QuerySyntaxError, check_allowed
 from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
 from santecyber.server.bounded_cache import BoundedCache
 from santecyber.server.negotiation import (
@@ -252,8 +252,7 @@ class QueryService:
         accepted: Sequence[str] = (),
     ) -> Plan:
         """Refuse, negotiate and key a request without running it (so 304/406 cost nothing)."""
-        check_allowed(query, self.config.service_allowlist)
-        form = query_form_of(query)
+        form = check_allowed(query, self.config.service_allowlist)
         media_type = negotiate(form, accepted) if form in ("bindings", "boolean", "graph") else None
         media = (media_type,) if media_type else tuple(accepted)
         key = CacheKey(self.refresh(), query, tuple(default_graphs), tuple(named_graphs), media)

@@ -128,11 +128,13 @@ def answer(
     except StoreRejected as error:
         return WorkError("failed", 400, str(error))
     except OSError as error:
-        if error.errno is None:  # pyoxigraph's writer: the format cannot carry these terms
+        if error.errno is not None:  # the server's disk (a full TMPDIR while spooling)
+            return WorkError("unavailable", 503, f"the answer could not be completed: {error}")
+        if "does not support" in str(error):  # pyoxigraph's writer (JSON-LD and RDF 1.2 terms)
             message = f"the answer cannot be written in the format asked for: {error}"
             return WorkError("failed", 406, message + " (Turtle and N-Triples carry any term)")
-        # the server's disk (a full TMPDIR while spooling), not the query
-        return WorkError("unavailable", 503, f"the answer could not be completed: {error}")
+        # pyoxigraph's own I/O: an allow-listed SERVICE endpoint, or the store itself
+        return WorkError("failed", 502, f"a store or endpoint the query needs failed: {error}")
     except (ValueError, TypeError, RuntimeError) as error:
         return WorkError("failed", 400, f"query evaluation failed: {error}")
     except MemoryError:  # past SANTECYBER_WORKER_MEMORY_MB in Python; pyoxigraph aborts instead

@@ -588,6 +588,20 @@ def test_the_dumps_page_says_it_varies_by_language(live_server: LiveServer) -> N
     assert {"accept", "accept-language"} <= varies_on(listing)
 
 
+@pytest.mark.parametrize(
+    ("accept_language", "lang"), [("en-GB;q=0", "fr"), ("en-GB;q=0, fr;q=0.1", "fr")]
+)
+def test_a_language_refused_with_q_0_is_not_served(
+    live_server: LiveServer, accept_language: str, lang: str
+) -> None:
+    """q=0 means "not this one" (RFC 9110 12.4.2), not the last choice."""
+    with live_server.client() as client:
+        headers = {"Accept": "text/html", "Accept-Language": accept_language}
+        page = client.get("/dumps/", headers=headers)
+    assert page.status_code == 200
+    assert f'<html lang="{lang}">' in page.text
+
+
 #: files served as they are on disk, each with an ETag
 FILES = ("/dumps/santecyber.nq.gz", "/dumps/graph-reference-ontology.ttl", "/static/site.css")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import LiveServer, start_server, stop_server
+from conftest import LiveServer, free_port, start_server, stop_server
 
 from santecyber.query_policy import MAX_NESTING
 from santecyber.sparql import run_query
@@ -137,18 +137,28 @@ def test_the_word_service_in_strings_iris_names_and_comments_is_fine(live_server
     query = (
         "PREFIX service: <http://example.org/> "
         'SELECT ?x ?service WHERE { BIND("SERVICE <x:y>" AS ?x) BIND(service:a AS ?service) '
-        "FILTER(?x != <http://example.org/SERVICE>) } # SERVICE <x:z>"
+        "FILTER(?x != <http://example.org/SERVICE>) "
+        # names that end in the word: concepts of our own vocabulary do
+        "OPTIONAL { ?x sc:police-service ?y } OPTIONAL { ?x service:a.service ?z } "
+        "} # SERVICE <x:z>"
     )
-    broken = 'ASK { ?s ?p "service" FILTER(?s = ) }'
+    broken = [
+        'ASK { ?s ?p "service" FILTER(?s = ) }',
+        "ASK { ?s sc:police-service ?o . ?o nosuch:p ?z }",  # an undeclared prefix after it
+    ]
     with live_server.client() as client:
         response = client.get("/sparql", params={"query": query})
-        error = client.get("/sparql", params={"query": broken})
-        plain = client.get("/sparql", params={"query": broken.replace("service", "cabinet")})
-    assert response.status_code == 200
+        errors = [client.get("/sparql", params={"query": text}) for text in broken]
+        plain = [
+            client.get("/sparql", params={"query": text.replace("service", "cabinet")})
+            for text in broken
+        ]
+    assert response.status_code == 200, response.text
     assert rows(response) == [{"x": "SERVICE <x:y>", "service": "http://example.org/a"}]
-    # a syntax error after the word is reported as without it: same place, same words
-    assert (error.status_code, plain.status_code) == (400, 400)
-    assert error.json() == plain.json() and error.json()["column"] > broken.index("service")
+    # an error after the word is reported as without it: same place, same words
+    for text, error, without in zip(broken, errors, plain, strict=True):
+        assert (error.status_code, without.status_code) == (400, 400), error.text
+        assert error.json() == without.json() and error.json()["column"] > text.index("service")
 
 
 @pytest.mark.parametrize(
@@ -230,7 +240,8 @@ def test_workers_are_off_the_network_unless_they_need_it(live_server, built, lis
 def test_an_operator_can_allow_listed_service_endpoints(built, listener, tmp_path):
     url, seen = listener
     allowed = f"{url}/sparql"
-    env = {"SANTECYBER_SERVICE_ALLOWLIST": f"{allowed} https://example.org/other"}
+    down = f"http://127.0.0.1:{free_port()}/sparql"  # listed, but nothing answers there
+    env = {"SANTECYBER_SERVICE_ALLOWLIST": f"{allowed} {down} https://example.org/other"}
     server = start_server(built.root, tmp_path / "server.log", env)
     try:
         with server.client() as client:
@@ -254,10 +265,16 @@ def test_an_operator_can_allow_listed_service_endpoints(built, listener, tmp_pat
                     f"FILTER(?x<'x>' ) SERVICE <{url}/else> {{ ?x ?p ?o }} }} #'"
                 },
             )
+            unreachable = client.post(
+                "/sparql", data={"query": f"SELECT ?x WHERE {{ SERVICE <{down}> {{ ?x ?p ?o }} }}"}
+            )
             description = client.get("/sparql", headers={"Accept": "text/turtle"})
     finally:
         stop_server(server)
     assert hidden.status_code == 403, hidden.text
+    # the endpoint's fault, not the query's nor the format's: a bad gateway
+    assert unreachable.status_code == 502, unreachable.text
+    assert "refused" in unreachable.json()["error"].lower()
     assert listed.status_code == 200, listed.text
     assert rows(listed) == [{"x": "from afar"}]
     assert (unlisted.status_code, variable.status_code) == (403, 403)
