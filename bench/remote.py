@@ -15,7 +15,6 @@ it, the line says why.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import statistics
@@ -41,7 +40,7 @@ from santecyber.remote import (
     load_build,
     redact,
 )
-from santecyber.store import BuildDirectory
+from santecyber.store import BuildDirectory, data_version
 
 OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
 LOAD_ERRORS = (StoreUnavailable, StoreRejected, LoadMismatch)
@@ -211,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     dump = synthetic_dump(options.quads)
     nquads = dump.read_bytes()
-    version = hashlib.sha256(nquads).hexdigest()[:16]
+    version = data_version(nquads)
     lines = nquads.count(b"\n")
     print(f"# {dump.name}: {lines} quads; load average {os.getloadavg()}", flush=True)
     results: dict[str, tuple[float, dict]] = {}

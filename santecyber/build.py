@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from santecyber.namespaces import BASE
 from santecyber.paths import DATA_DIR, ONTOLOGY_DIR
 from santecyber.quads import nquads_lines
 from santecyber.rdf_inputs import as_graph
-from santecyber.store import BuildDirectory
+from santecyber.store import BuildDirectory, data_version
 from santecyber.validation import ValidationOutcome, checked, shape_files, validate_graph
 
 
@@ -55,7 +54,7 @@ def compile_graph(data_dir: Path = DATA_DIR, ontology_dir: Path = ONTOLOGY_DIR) 
     nquads = "".join(nquads_lines(quads)).encode()
     return Compiled(
         nquads=nquads,
-        version=hashlib.sha256(nquads).hexdigest()[:16],
+        version=data_version(nquads),
         record_quads=record_quads,
         ontology=as_rdflib(ontology_quads),
         origins=records.origins,

@@ -111,11 +111,17 @@ class StoreSettings:
 
 
 def _worker_memory_share() -> str:
-    """The default cap of a worker, in MiB: an equal share of the machine's memory with the
-    server (total / (workers + 1)), so that no query can take it all; at least 1 GiB.
+    """The default cap of a worker, in MiB: an equal share of the machine's memory (or of
+    its container's) with the server (total / (workers + 1)), so that no query can take it
+    all; at least 1 GiB.
     Analytical queries on the synthetic 1M-quad graph stay under 600 MiB."""
-    total_mib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") >> 20
-    return str(max(1024, total_mib // (_int("QUERY_WORKERS", "4", 1) + 1)))
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:  # in a container, its own limit ("max": none)
+            total = min(total, int(Path(limit).read_text().strip()))
+        except (OSError, ValueError):
+            continue
+    return str(max(1024, (total >> 20) // (_int("QUERY_WORKERS", "4", 1) + 1)))
 
 
 @dataclass(frozen=True)

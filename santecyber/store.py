@@ -17,6 +17,7 @@ them any more. ``stores/`` keeps the store in service and the one in service bef
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,16 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from santecyber.paths import BUILD_DIR
+
+#: what writes a store (its layout here, pyoxigraph's version): part of the data version, so
+#: that a rebuild after either changes writes a new store instead of reusing the old one
+STORE_WRITER = f"santecyber-store-1 pyoxigraph-{ox.__version__}"
+
+
+def data_version(nquads: bytes) -> str:
+    """A build's version: a hash of its N-Quads and of STORE_WRITER (ETags derive from it)."""
+    return hashlib.sha256(STORE_WRITER.encode() + b"\n" + nquads).hexdigest()[:16]
+
 
 LOCK = ".build.lock"
 #: what a build writes beside what is served before renaming it: left behind only by a

@@ -23,21 +23,21 @@ CLONE_NEWNET = 0x40000000
 def leave_network() -> str:
     """Move this (single-threaded) process into a network namespace with no interface up.
 
-    Returns '' when done, else why it could not be done (the caller logs it and goes on:
-    the query checks still refuse SERVICE).
+    Returns '' when done, else what went wrong (the caller logs it and goes on: the query
+    checks still refuse SERVICE).
     """
     if not sys.platform.startswith("linux"):
-        return f"network namespaces are Linux only, not {sys.platform}"
+        return f"they stay on the network: namespaces are Linux only, not {sys.platform}"
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNET) == 0:
         return ""
     uid, gid = os.getuid(), os.getgid()
     if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-        return f"unshare: {os.strerror(ctypes.get_errno())}"
+        return f"they stay on the network (unshare: {os.strerror(ctypes.get_errno())})"
     try:  # map our ids to themselves, so that the files we create are still ours
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
         Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-    except OSError as error:
-        return f"user namespace: {error}"
+    except OSError as error:  # off the network all the same, but say what may now fail
+        return f"off the network, but user ids not mapped ({error}): temporary files may fail"
     return ""

@@ -182,7 +182,7 @@ class QueryService:
         )
         if worker.not_offline and not self._warned_online:
             self._warned_online = True
-            LOG.warning("query workers stay on the network (%s)", worker.not_offline)
+            LOG.warning("query workers: %s", worker.not_offline)
         with self._lock:
             if self._stopped:
                 worker.close()
