@@ -37,6 +37,7 @@ from santecyber.server.negotiation import (
     accepted_media_types,
     choose_media_type,
     etag_matches,
+    negotiate_language,
 )
 from santecyber.server.pagination import BadPage, Paging, pages_link_header, requested_page
 from santecyber.server.query_service import QueryService, QueryUnavailable
@@ -83,22 +84,6 @@ def negotiate(accept: str | None, offered: list[str] | None = None, aliases: boo
     if not accepted:  # a header with nothing usable in it does not mean "anything"
         raise NotAcceptable(offered, [accept])
     return choose_media_type(accepted, offered, default, ALIASES if aliases else {})
-
-
-def negotiate_language(request: Request) -> str:
-    """``fr`` or ``en``: ``?lang=`` first, then Accept-Language, French by default."""
-    chosen = request.query_params.get("lang")
-    if chosen in pages.LANGUAGES:
-        return chosen
-    for tag in accepted_media_types(request.headers.get("accept-language")):
-        if tag.endswith(";q=0"):  # the refused ones come last: none of them is wanted
-            break
-        primary = tag.split("-")[0]
-        if primary in pages.LANGUAGES:
-            return primary
-        if primary == "*":
-            break
-    return "fr"
 
 
 @dataclass(frozen=True)
@@ -286,7 +271,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             except NotAcceptable:
                 return not_acceptable(list(EXTENSIONS.values()))
             headers = {"Vary": "Accept, Accept-Language"}
-        lang = negotiate_language(request)
+        lang = negotiate_language(request, pages.LANGUAGES)
         if media_type == "text/html":
             headers["Vary"] = "Accept-Language" if target.extension else "Accept, Accept-Language"
             headers["Content-Language"] = lang
@@ -329,7 +314,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             negotiate(request.headers.get("accept"), ["text/html"])
         except NotAcceptable:
             return not_acceptable(["text/html"])
-        lang = negotiate_language(request)
+        lang = negotiate_language(request, pages.LANGUAGES)
         try:
             rendered = await pages.render_index(
                 service, lang, kind, request, requested_page(request)
@@ -369,7 +354,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             negotiate(request.headers.get("accept"), ["text/html"])
         except NotAcceptable:
             return not_acceptable(["text/html"])
-        lang = negotiate_language(request)
+        lang = negotiate_language(request, pages.LANGUAGES)
         try:
             rendered = await pages.render_listing(
                 service, lang, what, request, requested_page(request)
@@ -414,7 +399,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
                 media_type = negotiate(request.headers.get("accept"), offered)
             except NotAcceptable:
                 return not_acceptable(offered)
-        lang = negotiate_language(request)
+        lang = negotiate_language(request, pages.LANGUAGES)
         base_url = str(request.base_url).rstrip("/")
         description = await pages.void_description(service, config.build_dir, base_url)
         headers = {"Vary": "Accept, Accept-Language", "Link": _void_links()}
@@ -448,7 +433,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         headers = {"Vary": "Accept, Accept-Language"}
         if media_type == "application/json" or request.headers.get("accept") is None:
             return JSONResponse(index, headers=headers)
-        lang = negotiate_language(request)
+        lang = negotiate_language(request, pages.LANGUAGES)
         html = pages.render_dumps(index, lang)
         headers["Content-Language"] = lang
         return Response(html, media_type="text/html; charset=utf-8", headers=headers)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
 from santecyber.sparql import FORMAT_NAMES, GRAPH_FORMATS, RESULT_FORMATS
 
 #: media types that clients send for a format we serve under its registered name
@@ -249,3 +252,33 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return True
     wanted = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+def negotiate_language(request: Request, languages: Sequence[str]) -> str:
+    """``?lang=`` first (one of ``languages``, in any case), then the first language of
+    Accept-Language that we speak, else ``languages[0]``; a bad ``lang=`` is 400 naming it.
+
+    >>> from starlette.requests import Request as R
+    >>> header = [(b"accept-language", b"de-DE, en;q=0.8, fr;q=0.5")]
+    >>> languages = ["fr", "en"]
+    >>> negotiate_language(R({"type": "http", "query_string": b"", "headers": header}), languages)
+    'en'
+    >>> asked = R({"type": "http", "query_string": b"lang=EN", "headers": []})
+    >>> negotiate_language(asked, languages)
+    'en'
+    """
+    values = request.query_params.getlist("lang")
+    if values:
+        asked = values[0].strip().lower()
+        if len(values) > 1:
+            raise HTTPException(400, "parameter 'lang': given more than once")
+        if asked not in languages:
+            known = ", ".join(languages)
+            raise HTTPException(400, f"parameter 'lang': {values[0][:20]!r} is not one of {known}")
+        return asked
+    for tag in accepted_media_types(request.headers.get("accept-language")):
+        if tag.endswith(";q=0") or tag == "*":  # refused ones come last; * adds nothing
+            break
+        if (primary := tag.split("-")[0]) in languages:
+            return primary
+    return languages[0]

@@ -20,6 +20,7 @@ from santecyber import __version__
 from santecyber.named_queries import NamedQuery, named_queries
 from santecyber.namespaces import PREFIXES, sparql_prefixes
 from santecyber.server.linked_data import LinkedDataRoute
+from santecyber.server.negotiation import negotiate_language
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -100,35 +101,6 @@ UI_TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def choose_language(request: Request) -> str:
-    """``?lang=fr|en`` if given, else the first of Accept-Language we speak, else French.
-
-    >>> from starlette.requests import Request as R
-    >>> choose_language(R({"type": "http", "query_string": b"lang=en", "headers": []}))
-    'en'
-    >>> header = [(b"accept-language", b"de-DE, en;q=0.8, fr;q=0.5")]
-    >>> choose_language(R({"type": "http", "query_string": b"", "headers": header}))
-    'en'
-    """
-    asked = request.query_params.get("lang", "").lower()
-    if asked in LANGUAGES:
-        return asked
-    ranked = []
-    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        quality = 1.0
-        for parameter in fields[1:]:
-            if parameter.startswith("q="):
-                try:
-                    quality = float(parameter[2:])
-                except ValueError:
-                    quality = 0.0
-        primary = fields[0].split("-")[0].lower()
-        if primary in LANGUAGES and quality > 0:
-            ranked.append((-quality, position, primary))
-    return min(ranked)[2] if ranked else "fr"
-
-
 def describe_query(query: NamedQuery, lang: str) -> dict[str, str]:
     """What the picker shows of a named query, in ``lang`` (the other language as fallback)."""
     header = query.header
@@ -148,7 +120,7 @@ def describe_query(query: NamedQuery, lang: str) -> dict[str, str]:
 
 def render_query_page(request: Request) -> Response:
     """The query page; ``?query=`` pre-fills the editor (and the script runs it)."""
-    lang = choose_language(request)
+    lang = negotiate_language(request, LANGUAGES)
     text = UI_TEXT[lang]
     query = request.query_params.get("query")
     examples = [describe_query(q, lang) for q in named_queries().values()]

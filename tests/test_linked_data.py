@@ -602,6 +602,19 @@ def test_a_language_refused_with_q_0_is_not_served(
     assert f'<html lang="{lang}">' in page.text
 
 
+@pytest.mark.parametrize("path", ["/", "/id/facility/", "/id/facility/chu-rennes", "/dumps/"])
+def test_lang_is_one_of_ours_in_any_case_and_given_once(live_server: LiveServer, path: str) -> None:
+    """The query page and the linked-data pages read ?lang= alike; a bad one is named."""
+    html = {"Accept": "text/html"}
+    with live_server.client() as client:
+        upper = client.get(path, params={"lang": "EN"}, headers=html)
+        unknown = client.get(path, params={"lang": "de"}, headers=html)
+        twice = client.get(f"{path}?lang=en&lang=fr", headers=html)
+    assert upper.status_code == 200 and '<html lang="en">' in upper.text
+    assert unknown.status_code == 400 and "'de' is not one of fr, en" in unknown.text
+    assert twice.status_code == 400 and "more than once" in twice.text
+
+
 #: files served as they are on disk, each with an ETag
 FILES = ("/dumps/santecyber.nq.gz", "/dumps/graph-reference-ontology.ttl", "/static/site.css")
 
