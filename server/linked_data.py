@@ -64,6 +64,9 @@ ALIASES: dict[str, str] = {
 }
 DEFAULT_MEDIA_TYPE = "text/turtle"  # no Accept header, or only */*
 STATIC_DIR = Path(__file__).parent / "static"
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
+#: the files there, read once: a name is served only if it is one of them
+STATIC_FILES = frozenset(p.name for p in STATIC_DIR.iterdir() if p.suffix in STATIC_TYPES)
 
 
 def negotiate(accept: str | None, offered: list[str] | None = None, aliases: bool = True) -> str:
@@ -383,9 +386,13 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             headers={"Access-Control-Allow-Origin": "*"},
         )
 
-    @router.api_route("/static/site.css", methods=["GET", "HEAD"])
-    async def stylesheet(request: Request) -> Response:
-        return file_answer(request, STATIC_DIR / "site.css", "text/css")
+    @router.api_route("/static/{name}", methods=["GET", "HEAD"])
+    async def static_file(request: Request, name: str) -> Response:
+        """The pages' own styles and script, one way for all: ETag, 304, no CDN."""
+        media_type = STATIC_TYPES.get(Path(name).suffix)
+        if media_type is None or name not in STATIC_FILES:
+            return PlainTextResponse("404 Not Found\n", status_code=404)
+        return file_answer(request, STATIC_DIR / name, media_type)
 
     @unavailable_as_503
     async def void(request: Request, extension: str | None) -> Response:

@@ -2,8 +2,8 @@
 
 The page is plain HTML with one small script (static/query.js) that runs the query through
 ``POST /sparql``; nothing is loaded from other sites. ``install_query_page`` wires it into the
-app: the ``/`` route, ``/static``, and ``app.state.query_page`` (used by ``GET /sparql`` when a
-browser asks for HTML without a query).
+app: the ``/`` route and ``app.state.query_page`` (used by ``GET /sparql`` when a browser asks
+for HTML without a query); ``/static`` is served by the linked-data router.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.routing import Mount
 
 from santecyber import __version__
 from santecyber.named_queries import NamedQuery, named_queries
@@ -24,7 +22,6 @@ from santecyber.server.negotiation import negotiate_language
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
-STATIC_DIR = HERE / "static"
 LANGUAGES = ("fr", "en")
 
 _environment = Environment(
@@ -153,8 +150,7 @@ def query_page_router() -> APIRouter:
 
 
 def install_query_page(app: FastAPI) -> None:
-    """Serve the page at ``/``, mount ``/static`` (if nobody did) and offer the page to /sparql."""
+    """Serve the page at ``/`` and offer it to /sparql (its script and styles are served
+    under ``/static`` by the linked-data router, with the site's stylesheet)."""
     app.state.query_page = render_query_page
     app.include_router(query_page_router())
-    if not any(isinstance(r, Mount) and r.path == "/static" for r in app.router.routes):
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

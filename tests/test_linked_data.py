@@ -616,7 +616,25 @@ def test_lang_is_one_of_ours_in_any_case_and_given_once(live_server: LiveServer,
 
 
 #: files served as they are on disk, each with an ETag
-FILES = ("/dumps/santecyber.nq.gz", "/dumps/graph-reference-ontology.ttl", "/static/site.css")
+FILES = (
+    "/dumps/santecyber.nq.gz",
+    "/dumps/graph-reference-ontology.ttl",
+    "/static/site.css",
+    "/static/query.css",
+    "/static/query.js",
+)
+
+
+def test_static_serves_only_the_pages_own_files(live_server: LiveServer) -> None:
+    """Styles and script with their types; nothing else of the folder or beside it."""
+    with live_server.client() as client:
+        script = client.get("/static/query.js")
+        style = client.get("/static/query.css")
+        missing = [client.get(f"/static/{name}") for name in ("nope.js", "query", "__init__.py")]
+    assert script.status_code == style.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert style.headers["content-type"].startswith("text/css")
+    assert [r.status_code for r in missing] == [404, 404, 404]
 
 
 @pytest.mark.parametrize("path", FILES)
