@@ -25,7 +25,7 @@ from santecyber.query_policy import QueryRefused, QuerySyntaxError
 from santecyber.remote import redact
 from santecyber.reports import RENDERERS, failing, render_text, summary
 from santecyber.sparql import GRAPH_FORMATS, run_query
-from santecyber.store import BuildDirectory
+from santecyber.store import BuildDirectory, replace_file
 from santecyber.validation import (
     ValidationError,
     ValidationOutcome,
@@ -96,14 +96,8 @@ def write_output(option: str, path: Path, data: bytes) -> None:
             with path.open("wb") as stream:
                 stream.write(data)
             return
-        target = Path(os.path.realpath(path))  # through a symbolic link, as a plain write goes
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        # through a symbolic link, as a plain write goes
+        replace_file(Path(os.path.realpath(path)), data)
     except OSError as error:
         raise fail(f"{option}: cannot write {path}: {error.strerror or error}") from None
 

@@ -30,7 +30,7 @@ from santecyber.errors import InputError, Location, Problem
 from santecyber.loaders.yaml_files import locate, read_yaml
 from santecyber.namespaces import BASE, PREFIXES
 from santecyber.paths import DATA_DIR
-from santecyber.store import BuildDirectory
+from santecyber.store import BuildDirectory, replace_file
 
 DUMPS = "dumps"
 INDEX = "index.json"
@@ -66,16 +66,6 @@ def _entry(path: Path, media_type: str, statements: int, graph: str | None) -> d
     if graph:
         entry["graph"] = graph
     return entry
-
-
-def _write(path: Path, content: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(content)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 class StagedDumps:
@@ -157,7 +147,7 @@ def stage_dumps(
     try:
         folder.mkdir()
         index = _write_dumps_into(folder, nquads, version)
-        _write(redirects_file, json.dumps(redirects, indent=2, sort_keys=True).encode())
+        replace_file(redirects_file, json.dumps(redirects, indent=2, sort_keys=True).encode())
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         redirects_file.unlink(missing_ok=True)
@@ -180,16 +170,18 @@ def _write_dumps_into(folder: Path, nquads: bytes, version: str) -> dict:
         graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
         by_graph[graph].append(quad.triple)
     whole = folder / "santecyber.nq.gz"
-    _write(whole, gzip.compress(nquads, mtime=0))
+    replace_file(whole, gzip.compress(nquads, mtime=0))
     files = [_entry(whole, "application/n-quads", nquads.count(b"\n"), None)]
     files[0]["encoding"] = "gzip"
     for graph in sorted(by_graph):
         path = folder / (graph_file_name(graph) if graph else "default-graph.ttl")
         triples = sorted(by_graph[graph], key=str)
-        _write(path, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES))
+        replace_file(
+            path, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES)
+        )
         files.append(_entry(path, "text/turtle", len(triples), graph or None))
     index = {"version": version, "files": files}
-    _write(folder / INDEX, json.dumps(index, indent=2).encode())
+    replace_file(folder / INDEX, json.dumps(index, indent=2).encode())
     return index
 
 

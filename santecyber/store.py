@@ -217,6 +217,17 @@ def merged_default_graph(nquads: bytes) -> Iterator[ox.Quad]:
         yield ox.Quad(quad.subject, quad.predicate, quad.object, default)
 
 
+def replace_file(path: Path, content: bytes) -> None:
+    """``path`` holds ``content`` whole or is left as it was: written beside it, then renamed."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(content)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _write_temporary(path: Path, content: bytes) -> Path:
     """``content`` written and synced beside ``path``, to be renamed over it; removed on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
