@@ -56,7 +56,7 @@ def compile_graph(data_dir: Path = DATA_DIR, ontology_dir: Path = ONTOLOGY_DIR) 
         nquads=nquads,
         version=data_version(nquads),
         record_quads=record_quads,
-        ontology=as_rdflib(ontology_quads),
+        ontology=as_graph(ontology_quads),
         origins=records.origins,
     )
 
@@ -71,16 +71,10 @@ def resource_paths(quads: list[ox.Quad]) -> set[str]:
     return paths
 
 
-def as_rdflib(quads: list[ox.Quad]) -> Graph:
-    """The union of the quads as an in-memory rdflib graph, the form pySHACL is right with
-    (without rdflib's tracebacks for ill-typed literals: see ``as_graph``)."""
-    return as_graph(quads)
-
-
 def validate_compiled(compiled: Compiled) -> ValidationOutcome:
     """The records against shapes/: InputError for malformed shapes, ValidationError if an
     engine cannot run them (both exit 2: bad input, not violations)."""
-    graph = as_rdflib(compiled.record_quads)
+    graph = as_graph(compiled.record_quads)
     return checked(lambda: validate_graph(graph, ontology=compiled.ontology), shape_files())
 
 

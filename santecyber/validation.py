@@ -420,7 +420,7 @@ def run_validation(
     InputError (exit 2) for unreadable input or shapes, with file:line where known. An
     endpoint is named without the credentials of its URL, in messages and in reports.
     """
-    from santecyber.build import as_rdflib, compile_graph
+    from santecyber.build import compile_graph
     from santecyber.rdf_inputs import FileLocator, as_graph, fetch_endpoint, read_quads
     from santecyber.remote import redact
 
@@ -455,7 +455,7 @@ def run_validation(
             first_of(FileLocator(files), ontology_locator(), lambda _: where_url)
         )
     compiled = compile_graph(data_dir)
-    graph = as_rdflib(compiled.record_quads)
+    graph = as_graph(compiled.record_quads)
     focus = None
     if changed:
         for path in changed:

@@ -21,7 +21,7 @@ from conftest import run_cli
 from rdflib import Graph
 from test_validate import STRICT_SHAPES
 
-from santecyber.build import as_rdflib, compile_graph
+from santecyber.build import compile_graph
 from santecyber.rdf_inputs import as_graph
 from santecyber.shacl import ShapesGraph, Unsupported
 from santecyber.validation import (
@@ -104,7 +104,7 @@ def test_every_shape_fixture_gives_pyshacls_results(fixture: Path) -> None:
 def test_the_records_under_strict_shapes_give_pyshacls_results(strict_shapes: Path) -> None:
     compiled = compile_graph()
     strict = parse_files([*shape_files(), strict_shapes])
-    reference = assert_agree(as_rdflib(compiled.record_quads), strict, "records")
+    reference = assert_agree(as_graph(compiled.record_quads), strict, "records")
     assert len(reference.results) > 50  # the strict shapes make the comparison meaningful
 
 

@@ -18,8 +18,9 @@ import httpx
 import pytest
 from conftest import free_port, run_cli
 
-from santecyber.build import as_rdflib, compile_graph
+from santecyber.build import compile_graph
 from santecyber.paths import DATA_DIR, ROOT
+from santecyber.rdf_inputs import as_graph
 from santecyber.store import BuildDirectory
 from santecyber.validation import (
     ShapeResult,
@@ -437,7 +438,7 @@ def test_incremental_results_equal_the_full_run_on_every_record(strict_shapes: P
     """Per record, the fast engine bound to its nodes and pySHACL over their neighbourhood
     both give exactly pySHACL's full-run results on those nodes."""
     compiled = compile_graph()
-    graph = as_rdflib(compiled.record_quads)
+    graph = as_graph(compiled.record_quads)
     shapes = parse_files([*shape_files(), strict_shapes])
     full = validate_graph(graph, shapes, compiled.ontology, engine="pyshacl")
     assert len(full.results) > 50  # the strict shapes make the comparison meaningful
