@@ -6,6 +6,7 @@ The default graph is the union of all graphs unless a request names default grap
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ class QueryResult:
     ) -> tuple[bytes, bool]:
         """At most ``limit`` rows or triples in ``media_type``, and whether some were cut.
 
-        ``max_bytes`` (0: none) bounds the text of their terms too (as N-Triples writes
+        ``max_bytes`` (0: none) bounds the text of their terms too (as TSV or N-Triples write
         them): a few rows of long strings can weigh gigabytes, whatever the row count.
 
         >>> store = ox.Store()
@@ -110,8 +111,9 @@ class QueryResult:
     ) -> bool:
         """``serialize_limited`` into ``output``, a file or any object with ``write``.
 
-        pyoxigraph's result serialisers take a whole result, so the first rows are copied
-        through TSV (lossless: every term in N-Triples syntax) and read back as a result of
+        pyoxigraph's result serialisers take a whole result, so solutions are first written
+        as TSV (lossless: every term in N-Triples syntax, one row per line) through a filter
+        that keeps the header and the rows within the limits, then read back as a result of
         their own. That copy is spooled to a temporary file past ``SPOOL_BYTES``, and
         pyoxigraph writes 8 KiB at a time: given a spooled ``output`` too, neither the copy
         nor the answer is held in memory beyond ``SPOOL_BYTES``.
@@ -119,9 +121,9 @@ class QueryResult:
         if self.form == "boolean":
             self.value.serialize(output, format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
             return False
-        answer = iter(self.value)  # type: ignore[call-overload]
         budget = max_bytes or float("inf")
         if self.form == "graph":
+            answer = iter(self.value)  # type: ignore[call-overload]
             prefixes = PREFIXES if media_type in _PREFIXED else None
             cut = False
 
@@ -137,30 +139,79 @@ class QueryResult:
             triples = within_budget()
             ox.serialize(triples, output, format=GRAPH_FORMATS[media_type], prefixes=prefixes)
             return cut or next(answer, None) is not None
-        variables = self.value.variables  # type: ignore[union-attr]
-        width = range(len(variables))
-        truncated = False
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as tsv:
-            tsv.write("\t".join(str(v) for v in variables).encode() + b"\n")
-            for row in islice(answer, limit):
-                line = "\t".join("" if row[i] is None else _tsv_term(row[i]) for i in width)
-                data = line.encode() + b"\n"
-                budget -= len(data)
-                if budget < 0:
-                    truncated = True
-                    break
-                tsv.write(data)
-            truncated = truncated or next(answer, None) is not None
+            rows = RowsWithin(tsv, limit, budget)
+            try:
+                self.value.serialize(rows, format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr]
+                truncated = False
+            except AnswerFull:
+                truncated = True
             tsv.seek(0)
-            copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-            copy.serialize(output, format=RESULT_FORMATS[media_type])
+            if media_type == "text/tab-separated-values":
+                shutil.copyfileobj(tsv, output)
+            else:
+                copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+                copy.serialize(output, format=RESULT_FORMATS[media_type])
         return truncated
 
 
-def _tsv_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    """A term as TSV writes it: N-Triples syntax, a triple term inside ``<<( )>>``
-    (``str`` leaves the outer one bare, which the TSV parser refuses)."""
-    return f"<<( {term} )>>" if type(term) is ox.Triple else str(term)
+class AnswerFull(Exception):
+    """The next row of an answer would pass its row or byte limit."""
+
+
+class RowsWithin:
+    r"""Where pyoxigraph writes a result as TSV: passes the header line and the rows (one per
+    line) on to ``output`` while they stay within ``limit`` rows and ``budget`` bytes, then
+    raises AnswerFull at the first row that would not (whole rows only, however the writes
+    split them).
+
+    >>> kept = io.BytesIO()
+    >>> rows = RowsWithin(kept, limit=2, budget=100)
+    >>> rows.write(b"?x\n1\n2") and rows.write(b"2\n3\n")
+    Traceback (most recent call last):
+    santecyber.sparql.AnswerFull
+    >>> kept.getvalue()
+    b'?x\n1\n22\n'
+    """
+
+    def __init__(self, output: BinaryIO, limit: int, budget: float) -> None:
+        self.output = output
+        self.rows_left = limit
+        self.bytes_left = budget
+        self.header = True
+        #: the start of a line not ended yet
+        self.pending = b""
+        #: past the limits: pyoxigraph's buffer writes its bytes again when dropped
+        self.full = False
+
+    def write(self, data: bytes) -> int:
+        if self.full:
+            raise AnswerFull
+        size = len(data)
+        data = self.pending + data
+        end = data.rfind(b"\n") + 1
+        if self.header and end:  # the variables' line is not a row
+            first = data.index(b"\n") + 1
+            self.output.write(data[:first])
+            data, end, self.header = data[first:], end - first, False
+        complete, self.pending = data[:end], data[end:]
+        begun = complete.count(b"\n") + (1 if self.pending else 0)
+        if begun <= self.rows_left and len(complete) + len(self.pending) <= self.bytes_left:
+            self.output.write(complete)
+            self.rows_left -= complete.count(b"\n")
+            self.bytes_left -= len(complete)
+            return size
+        self.full = True
+        for row in complete.split(b"\n")[:-1]:  # the rare last write: row by row
+            if self.rows_left == 0 or len(row) + 1 > self.bytes_left:
+                raise AnswerFull
+            self.output.write(row + b"\n")
+            self.rows_left -= 1
+            self.bytes_left -= len(row) + 1
+        raise AnswerFull  # the row begun cannot fit
+
+    def flush(self) -> None:
+        """pyoxigraph flushes when done; ``output`` is flushed by its owner."""
 
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
