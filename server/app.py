@@ -13,6 +13,7 @@ from fastapi.telemetry import TelemetryConfig
 from santecyber import __version__
 from santecyber.config import ServerConfig
 from santecyber.reload import install_reload
+from santecyber.server.direct_routes import DirectRoutes
 from santecyber.server.linked_data import linked_data_router
 from santecyber.server.query_page import install_query_page
 from santecyber.server.query_service import QueryService
@@ -59,6 +60,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     )
     app.state.config = config
     app.state.queries = service
+    sparql = sparql_router(service, config)
+    app.add_middleware(DirectRoutes, routes=sparql.routes)  # first: the innermost layer
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -75,7 +78,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     )
     # Level 5: most of level 9's gain at a fraction of its cost on the event loop.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
-    app.include_router(sparql_router(service, config))
+    app.include_router(sparql)
     app.include_router(linked_data_router(service, config))
     install_query_page(app)
     install_reload(app, service)
