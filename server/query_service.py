@@ -291,7 +291,7 @@ class QueryService:
             try:  # cancelled too: the client left, stop its query
                 result = await worker.call_on_loop(request, timeout)
                 if isinstance(result, WorkResult) and 0 <= result.size <= limit:
-                    parts, received = [], 0
+                    parts, received = [result.body], len(result.body)
                     while received < result.size:
                         parts.append(await worker.read_chunk(deadline, timeout))
                         received += len(parts[-1])
@@ -301,7 +301,7 @@ class QueryService:
         finally:
             self._waiting -= 1
         if isinstance(result, WorkResult) and result.size > limit:
-            answer_stream = AnswerStream(self, worker, request, result.size, deadline)
+            answer_stream = AnswerStream(self, worker, request, result, deadline)
             return Answer(b"", result.media_type, result.truncated, plan.etag, stream=answer_stream)
         self._release(worker)
         if isinstance(result, WorkError):
@@ -374,20 +374,24 @@ class AnswerStream:
         service: QueryService,
         worker: QueryWorker,
         request: WorkRequest,
-        size: int,
+        header: WorkResult,
         deadline: float,
     ) -> None:
         self.service = service
         self.worker = worker
         self.request = request
-        self.size = size
+        self.size = header.size
+        #: the answer's bytes that came with its header (all of it, when they fit one chunk)
+        self.first = header.body
         self.deadline = deadline
         self.finished = False
         # at the limit the worker goes, even if the response is stuck on a client not reading
         self._watchdog = asyncio.get_running_loop().call_at(deadline, self._expire)
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        received = 0
+        received = len(self.first)
+        if self.first:
+            yield self.first
         timeout = self.service.config.query_timeout
         while received < self.size:
             if self.finished:  # expired while the previous chunk was being sent

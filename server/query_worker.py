@@ -4,8 +4,9 @@ Each worker opens the store in service read-only, runs one query at a time and s
 serialised answer (pyoxigraph's result iterators belong to the thread that made them, so
 serialising happens here too). The server kills a worker whose query runs past its time
 limit and starts another; nothing else is lost, since workers hold no state but the store.
-A request with ``chunk_bytes`` gets its answer as a header then raw chunks, which the server
-streams to the client (docs/endpoint.md, "Large answers stream").
+A request with ``chunk_bytes`` gets its answer as a header (carrying it whole when it fits
+one chunk), then raw chunks, which the server streams to the client (docs/endpoint.md,
+"Large answers stream").
 
 With a remote store (:mod:`santecyber.remote`) a worker forwards the query over HTTP instead,
 and reads and cuts the answer with the same code; killing it at the time limit abandons the
@@ -22,7 +23,7 @@ import os
 import resource
 import signal
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import BinaryIO
@@ -56,8 +57,9 @@ class WorkRequest:
     #: bytes of the answer's terms at most (0: no bound), as ``QueryResult.write_limited``
     max_bytes: int = 0
     allowed_services: tuple[str, ...] = ()
-    #: 0: the answer comes back in the WorkResult; else WorkResult(body=b"", size=N) first,
-    #: then the body as raw messages of at most this many bytes (see ``read_chunk``)
+    #: 0: the answer comes back in the WorkResult; else WorkResult(size=N) first, its body
+    #: the whole answer if it fits in one chunk, else empty and the answer follows as raw
+    #: messages of at most this many bytes (see ``read_chunk``)
     chunk_bytes: int = 0
 
 
@@ -200,8 +202,12 @@ def _respond(connection: Connection, store: ox.Store | RemoteStore, request: Wor
         return
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as body:
         response = answer(store, request, body)
+        small = isinstance(response, WorkResult) and response.size <= request.chunk_bytes
+        if small:  # one message instead of two: most answers are lookups of a few KB
+            body.seek(0)
+            response = replace(response, body=body.read())
         connection.send(response)
-        if isinstance(response, WorkResult):
+        if isinstance(response, WorkResult) and not small:
             body.seek(0)
             while chunk := body.read(request.chunk_bytes):
                 connection.send_bytes(chunk)

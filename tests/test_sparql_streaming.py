@@ -183,3 +183,33 @@ def test_head_of_a_large_answer_gives_its_size_without_its_bytes(built, tmp_path
     assert int(head.headers["content-length"]) == len(get.content) > 20 << 20
     assert during - before < 16, (before, during)
     assert after.status_code == 200 and after.json()["boolean"] is True
+
+
+@pytest.fixture(scope="module")
+def streams_from_1000_bytes(built, tmp_path_factory) -> Iterator[LiveServer]:
+    """Answers over 1,000 bytes stream: some fit the one message that carries the header
+    (64 KiB), others need chunks after it."""
+    env = {"SANTECYBER_STREAM_BYTES": "1000", "SANTECYBER_QUERY_WORKERS": "1"}
+    server = start_server(built.root, tmp_path_factory.mktemp("stream1000") / "server.log", env)
+    yield server
+    stop_server(server)
+
+
+@pytest.mark.parametrize("rows", [40, 2000])
+def test_streamed_answers_in_one_message_or_many_arrive_whole(
+    streams_from_1000_bytes, live_server, rows
+):
+    params = {"query": CROSS + f" ORDER BY ?s ?p ?o ?a LIMIT {rows}", "format": "csv"}
+    with live_server.client() as client:
+        expected = client.get("/sparql", params=params).text
+    with streams_from_1000_bytes.client() as client:
+        sent = [client.get("/sparql", params=params) for _ in range(2)]
+        after = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+    assert len(expected.encode()) > 1000
+    assert (len(expected.encode()) < 64 << 10) == (rows == 40)
+    for response in sent:
+        assert response.status_code == 200
+        assert response.text == expected
+        assert len(list(csv.DictReader(io.StringIO(response.text)))) == rows
+        assert response.headers["x-santecyber-cache"] == "miss"  # streamed: not cached
+    assert after.json()["boolean"] is True  # the only worker was freed
