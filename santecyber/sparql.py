@@ -6,6 +6,7 @@ The default graph is the union of all graphs unless a request names default grap
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -117,7 +118,12 @@ class QueryResult:
         their own. That copy is spooled to a temporary file past ``SPOOL_BYTES``, and
         pyoxigraph writes 8 KiB at a time: given a spooled ``output`` too, neither the copy
         nor the answer is held in memory beyond ``SPOOL_BYTES``.
+
+        Raises NotRepresentable when ``media_type`` is XML and the answer holds a character
+        that XML 1.0 cannot carry.
         """
+        if media_type in XML_TYPES:
+            output = XmlChecked(output, self.form)
         if self.form == "boolean":
             self.value.serialize(output, format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
             return False
@@ -153,6 +159,47 @@ class QueryResult:
                 copy = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
                 copy.serialize(output, format=RESULT_FORMATS[media_type])
         return truncated
+
+
+class NotRepresentable(Exception):
+    """An answer holds something the format asked for cannot carry (HTTP 406)."""
+
+
+#: what XML 1.0 cannot carry, even as a character reference (its Char production), in UTF-8
+XML_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
+#: formats that carry any string, to name in the refusal
+CARRY_ANY_STRING = {"graph": "Turtle, N-Triples or JSON-LD", "bindings": "JSON, CSV or TSV"}
+
+
+class XmlChecked:
+    r"""Passes pyoxigraph's XML on to ``output`` and raises NotRepresentable at the first
+    character XML 1.0 cannot carry: pyoxigraph writes them as they are, so the client would
+    get a 200 whose document does not parse.
+
+    >>> XmlChecked(io.BytesIO(), "bindings").write(b"<literal>a\x01</literal>")
+    Traceback (most recent call last):
+    santecyber.sparql.NotRepresentable: the answer holds U+0001, which XML 1.0 cannot carry: ...
+    """
+
+    def __init__(self, output: BinaryIO, form: str) -> None:
+        self.output = output
+        self.form = form
+        self.tail = b""  # a U+FFFE/U+FFFF may be split between two writes
+
+    def write(self, data: bytes) -> int:
+        found = XML_FORBIDDEN.search(self.tail + data)
+        if found is not None:
+            character = ord(found.group().decode())
+            raise NotRepresentable(
+                f"the answer holds U+{character:04X}, which XML 1.0 cannot carry:"
+                f" ask for {CARRY_ANY_STRING.get(self.form, 'another format')}"
+            )
+        self.tail = bytes(data[-2:])
+        return self.output.write(data)
+
+    def flush(self) -> None:
+        """pyoxigraph flushes when done; ``output`` is flushed by its owner."""
 
 
 class AnswerFull(Exception):

@@ -35,7 +35,7 @@ from santecyber.query_policy import QueryRefused, QuerySyntaxError
 from santecyber.remote import RemoteStore, StoreFailed, StoreRejected, StoreUnavailable
 from santecyber.server.negotiation import NotAcceptable, negotiate
 from santecyber.server.network_sandbox import leave_network
-from santecyber.sparql import SPOOL_BYTES, QueryResult, run_query
+from santecyber.sparql import SPOOL_BYTES, NotRepresentable, QueryResult, run_query
 
 LOG = logging.getLogger("santecyber.sparql")
 
@@ -119,6 +119,8 @@ def answer(
         return _serialised(run_query(store, request.query, *arguments), request, output)
     except QuerySyntaxError as error:
         return WorkError("syntax", 400, str(error), error.line, error.column)
+    except NotRepresentable as error:
+        return WorkError("failed", 406, str(error))
     except QueryRefused as error:
         return WorkError("refused", error.status, str(error))
     except NotAcceptable as error:

@@ -188,6 +188,39 @@ def test_a_format_that_cannot_carry_triple_terms_is_406_naming_those_that_can(cl
     assert turtle.status_code == 200 and "<<(" in turtle.text
 
 
+@pytest.mark.parametrize("character", ["\u0001", "\u001f", "\uffff"])
+@pytest.mark.parametrize(
+    ("form", "xml", "other"),
+    [("SELECT ?x WHERE", "xml", "json"), ("CONSTRUCT { <x:a> <x:p> ?x } WHERE", "rdfxml", "nt")],
+)
+def test_xml_is_406_for_a_character_xml_cannot_carry(client, character, form, xml, other):
+    """XML 1.0 has no way to write U+0001 (not even &#1;): pyoxigraph wrote it raw, and the
+    client got a 200 whose document did not parse. The other formats carry it."""
+    query = f'{form} {{ BIND(CONCAT("a", "{character}", "b") AS ?x) }}'
+    refused = client.get("/sparql", params={"query": query, "format": xml})
+    carried = client.get("/sparql", params={"query": query, "format": other})
+    assert refused.status_code == 406, refused.text
+    message = refused.json()["error"]
+    assert f"U+{ord(character):04X}" in message and ("JSON" in message or "Turtle" in message)
+    assert carried.status_code == 200, carried.text
+    if other == "json":
+        assert carried.json()["results"]["bindings"] == [
+            {"x": {"type": "literal", "value": f"a{character}b"}}
+        ]
+    else:
+        triples = list(ox.parse(carried.content, format=ox.RdfFormat.N_TRIPLES))
+        assert [t.object.value for t in triples] == [f"a{character}b"]
+
+
+@pytest.mark.parametrize("format_name", ["xml", "rdfxml"])
+def test_xml_answers_without_such_characters_still_parse(client, format_name):
+    form = "SELECT ?x WHERE" if format_name == "xml" else "CONSTRUCT { <x:a> <x:p> ?x } WHERE"
+    query = f'{form} {{ BIND("tab\\t, newline\\n, é, 🏥" AS ?x) }}'
+    response = client.get("/sparql", params={"query": query, "format": format_name})
+    assert response.status_code == 200, response.text
+    assert "tab\t, newline\n, é, 🏥" in "".join(ET.fromstring(response.content).itertext())
+
+
 @pytest.mark.parametrize("format_name", ["json", "xml", "csv", "tsv"])
 def test_triple_terms_in_select_answers(client, store, format_name):
     """SPARQL 1.2 triple terms as values (they once took the worker down: 503)."""
