@@ -172,7 +172,14 @@ XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
 CARRY_ANY_STRING = {"graph": "Turtle, N-Triples or JSON-LD", "bindings": "JSON, CSV or TSV"}
 
 
-class XmlChecked:
+class WriteFilter:
+    """A file-like object that pyoxigraph writes to, passing the bytes on to another."""
+
+    def flush(self) -> None:
+        """pyoxigraph flushes when done; the file written to is flushed by its owner."""
+
+
+class XmlChecked(WriteFilter):
     r"""Passes pyoxigraph's XML on to ``output`` and raises NotRepresentable at the first
     character XML 1.0 cannot carry: pyoxigraph writes them as they are, so the client would
     get a 200 whose document does not parse.
@@ -198,15 +205,12 @@ class XmlChecked:
         self.tail = bytes(data[-2:])
         return self.output.write(data)
 
-    def flush(self) -> None:
-        """pyoxigraph flushes when done; ``output`` is flushed by its owner."""
-
 
 class AnswerFull(Exception):
     """The next row of an answer would pass its row or byte limit."""
 
 
-class RowsWithin:
+class RowsWithin(WriteFilter):
     r"""Where pyoxigraph writes a result as TSV: passes the header line and the rows (one per
     line) on to ``output`` while they stay within ``limit`` rows and ``budget`` bytes, then
     raises AnswerFull at the first row that would not (whole rows only, however the writes
@@ -256,9 +260,6 @@ class RowsWithin:
             self.rows_left -= 1
             self.bytes_left -= len(row) + 1
         raise AnswerFull  # the row begun cannot fit
-
-    def flush(self) -> None:
-        """pyoxigraph flushes when done; ``output`` is flushed by its owner."""
 
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
