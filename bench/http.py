@@ -308,10 +308,11 @@ def published(nquads: Path, work: Path) -> tuple[BuildDirectory, float]:
 
 
 @contextmanager
-def santecyber(nquads: Path, work: Path) -> Iterator[Server]:
+def santecyber(nquads: Path, work: Path, python: str = sys.executable) -> Iterator[Server]:
+    """`santecyber serve` on ``nquads``, run by ``python`` (another checkout's, bench/cpu.py)."""
     directory, written = published(nquads, work)
     port = free_port()
-    command = [sys.executable, "-m", "santecyber.cli", "serve", "--port", str(port)]
+    command = [python, "-m", "santecyber.cli", "serve", "--port", str(port)]
     command += ["--build-dir", str(directory.root), "--no-access-log"]
     server = launch(
         "santecyber", command, f"http://127.0.0.1:{port}/sparql", work / "santecyber.log", 300
