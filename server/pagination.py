@@ -33,10 +33,12 @@ def requested_page(request: Request) -> int:
         return 1
     if len(values) > 1:
         raise BadPage("given more than once")
-    raw = values[0].strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+    digits = values[0].strip().lstrip("0")
+    if not digits.isascii() or not digits.isdigit():  # "", "0", "-1", "1.5", "٣"…
         raise BadPage(f"{values[0][:40]!r} is not a page number (a whole number from 1)")
-    return int(raw)
+    if len(digits) > 9:  # no listing comes near a billion pages
+        raise BadPage(f"page {digits[:40]} is past the last page")
+    return int(digits)
 
 
 @dataclass(frozen=True)

@@ -489,7 +489,12 @@ def test_a_page_that_is_not_one_is_400_naming_the_parameter(
             assert response.status_code == 400, (listing, value)
             assert "parameter 'page'" in response.text
         twice = client.get("/graph/?page=1&page=2")
+        huge = client.get("/graph/?page=9999999999")
+        past = client.get("/graph/?page=4")
     assert twice.status_code == 400 and "more than once" in twice.text
+    # a number too large is one, past the end: said so, not "not a page number"
+    assert huge.status_code == 400 and "page 9999999999 is past the last page" in huge.text
+    assert past.status_code == 400 and "page 4 is past the last page, 3" in past.text
 
 
 def test_the_index_timeline_is_paginated_with_the_whole_chart(crowded_server: LiveServer) -> None:
