@@ -61,7 +61,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.config = config
     app.state.queries = service
     sparql = sparql_router(service, config)
-    app.add_middleware(DirectRoutes, routes=sparql.routes)  # first: the innermost layer
+    # first: the innermost layer
+    app.add_middleware(DirectRoutes, routes=sparql.routes, handlers=app.exception_handlers)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -602,9 +602,13 @@ def test_a_language_refused_with_q_0_is_not_served(
     assert f'<html lang="{lang}">' in page.text
 
 
-@pytest.mark.parametrize("path", ["/", "/id/facility/", "/id/facility/chu-rennes", "/dumps/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/sparql", "/id/facility/", "/id/facility/chu-rennes", "/dumps/"]
+)
 def test_lang_is_one_of_ours_in_any_case_and_given_once(live_server: LiveServer, path: str) -> None:
-    """The query page and the linked-data pages read ?lang= alike; a bad one is named."""
+    """The query page (at / and /sparql) and the linked-data pages read ?lang= alike; a bad
+    one is named, with the security headers (/sparql was a bare 500 when it skipped the
+    app's exception handlers)."""
     html = {"Accept": "text/html"}
     with live_server.client() as client:
         upper = client.get(path, params={"lang": "EN"}, headers=html)
@@ -613,6 +617,7 @@ def test_lang_is_one_of_ours_in_any_case_and_given_once(live_server: LiveServer,
     assert upper.status_code == 200 and '<html lang="en">' in upper.text
     assert unknown.status_code == 400 and "'de' is not one of fr, en" in unknown.text
     assert twice.status_code == 400 and "more than once" in twice.text
+    assert "content-security-policy" in unknown.headers
 
 
 #: files served as they are on disk, each with an ETag
