@@ -385,8 +385,11 @@ class AnswerStream:
         self.first = header.body
         self.deadline = deadline
         self.finished = False
-        # at the limit the worker goes, even if the response is stuck on a client not reading
-        self._watchdog = asyncio.get_running_loop().call_at(deadline, self._expire)
+        self._watchdog: asyncio.TimerHandle | None = None
+        if len(self.first) == self.size:  # all here: the worker has nothing more to send
+            self._finish()
+        else:  # at the limit the worker goes, even if the client is not reading
+            self._watchdog = asyncio.get_running_loop().call_at(deadline, self._expire)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         received = len(self.first)
@@ -403,8 +406,14 @@ class AnswerStream:
                 raise QueryUnavailable(str(error), error.timed_out) from None
             received += len(chunk)
             yield chunk
+        if not self.finished:
+            self._finish()
+
+    def _finish(self) -> None:
+        """The worker sent the whole answer: back to the pool (once)."""
         self.finished = True
-        self._watchdog.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self.service._release(self.worker)
 
     def _expire(self) -> None:
@@ -415,7 +424,8 @@ class AnswerStream:
         """Kill and replace the worker of an answer not read to its end (once)."""
         if not self.finished:
             self.finished = True
-            self._watchdog.cancel()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             self.service._lost(self.worker, self.request, error)
 
     def close(self) -> None:
@@ -424,7 +434,8 @@ class AnswerStream:
             self._end(ConnectionAbortedError())
 
     def discard(self) -> None:
-        """End the worker without reading the answer (HEAD: the size was all it needed)."""
+        """Drop the answer unread (HEAD: the size was all it needed); a worker still sending
+        it is ended."""
         self._end(ConnectionAbortedError())
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "LiveServer",
     "free_port",
     "mount_tmpfs",
+    "query_workers",
     "run_cli",
     "start_server",
     "stop_server",
@@ -108,3 +109,17 @@ def mount_tmpfs(target: Path, size: int) -> str | None:
 def used_bytes(path: Path) -> int:
     stat = os.statvfs(path)
     return (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+
+
+def query_workers(server: LiveServer) -> list[int]:
+    """The worker processes: children of the server's forkserver (its own child)."""
+
+    def children(pid: int) -> list[int]:  # of every thread: threads start the workers
+        tasks = Path(f"/proc/{pid}/task").glob("*/children")
+        return [int(child) for task in tasks for child in task.read_text().split()]
+
+    def command(pid: int) -> str:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+
+    forkservers = [p for p in children(server.process.pid) if "forkserver" in command(p)]
+    return [worker for server_pid in forkservers for worker in children(server_pid)]

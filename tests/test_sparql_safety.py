@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import LiveServer, free_port, start_server, stop_server
+from conftest import LiveServer, free_port, query_workers, start_server, stop_server
 
 from santecyber.query_policy import MAX_NESTING
 from santecyber.sparql import run_query
@@ -197,20 +197,6 @@ def test_updates_change_nothing(live_server, store):
         )
     assert (insert.status_code, delete.status_code) == (403, 403)
     assert rows(after) == [{"n": str(before)}]
-
-
-def query_workers(server: LiveServer) -> list[int]:
-    """The worker processes: children of the server's forkserver (its own child)."""
-
-    def children(pid: int) -> list[int]:  # of every thread: threads start the workers
-        tasks = Path(f"/proc/{pid}/task").glob("*/children")
-        return [int(child) for task in tasks for child in task.read_text().split()]
-
-    def command(pid: int) -> str:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-
-    forkservers = [p for p in children(server.process.pid) if "forkserver" in command(p)]
-    return [worker for server_pid in forkservers for worker in children(server_pid)]
 
 
 def test_workers_are_off_the_network_unless_they_need_it(live_server, built, listener, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from conftest import LiveServer, start_server, stop_server
+from conftest import LiveServer, query_workers, start_server, stop_server
 
 MAX_RESULTS = 20_000
 #: every statement once per attack: far more rows than the cap, megabytes of JSON
@@ -213,3 +213,19 @@ def test_streamed_answers_in_one_message_or_many_arrive_whole(
         assert len(list(csv.DictReader(io.StringIO(response.text)))) == rows
         assert response.headers["x-santecyber-cache"] == "miss"  # streamed: not cached
     assert after.json()["boolean"] is True  # the only worker was freed
+
+
+def test_an_answer_that_came_whole_is_dropped_without_ending_its_worker(streams_from_1000_bytes):
+    """HEAD and If-None-Match: * drop an answer unread; when it came whole with its header
+    (over 1,000 bytes: streamed; under 64 KiB: one message), its worker has nothing left to
+    send and goes back to the pool instead of being killed and replaced."""
+    params = {"query": CROSS + " ORDER BY ?s ?p ?o ?a LIMIT 40", "format": "csv"}
+    before = query_workers(streams_from_1000_bytes)
+    with streams_from_1000_bytes.client() as client:
+        head = client.head("/sparql", params=params)
+        star = client.get("/sparql", params=params, headers={"If-None-Match": "*"})
+        got = client.get("/sparql", params=params)
+    assert int(head.headers["content-length"]) > 1000 and head.content == b""
+    assert star.status_code == 304
+    assert got.status_code == 200 and len(list(csv.DictReader(io.StringIO(got.text)))) == 40
+    assert query_workers(streams_from_1000_bytes) == before
