@@ -11,7 +11,9 @@ names the python of another checkout's virtualenv, for instance of an older comm
     /tmp/before/.venv/bin/pip install -e /tmp/before
     python -m bench.cpu --against /tmp/before/.venv/bin/python
 
-Rounds then alternate between the two, and the medians are printed with their ratio.
+Rounds then alternate between the two, and the medians are printed with their ratio. Both
+servers serve a store written by this checkout, and the CPU of a worker that ends during a
+round is not counted: compare request paths with it, not store formats or crashes.
 """
 
 from __future__ import annotations

@@ -119,6 +119,9 @@ class QueryResult:
         pyoxigraph writes 8 KiB at a time: given a spooled ``output`` too, neither the copy
         nor the answer is held in memory beyond ``SPOOL_BYTES``.
 
+        pyoxigraph notices the cut when it writes its 8 KiB buffer, so a query is evaluated
+        up to that many bytes of rows past the limit (the rows are not sent).
+
         Raises NotRepresentable when ``media_type`` is XML and the answer holds a character
         that XML 1.0 cannot carry.
         """
@@ -162,11 +165,19 @@ class QueryResult:
 
 
 class NotRepresentable(Exception):
-    """An answer holds something the format asked for cannot carry (HTTP 406)."""
+    """An answer holds something the format asked for cannot carry (HTTP 406);
+    ``supported``: the media types that can."""
+
+    def __init__(self, message: str, supported: Sequence[str]) -> None:
+        super().__init__(message)
+        self.supported = tuple(supported)
 
 
-#: what XML 1.0 cannot carry, even as a character reference (its Char production), in UTF-8
-XML_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+#: bytes of the characters XML 1.0 cannot carry, even as references (its Char production):
+#: C0 controls but tab and line ends, and U+FFFE/U+FFFF in UTF-8
+XML_FORBIDDEN_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+XML_FORBIDDEN_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+XML_FORBIDDEN = re.compile(b"[" + re.escape(XML_FORBIDDEN_BYTES) + rb"]|\xef\xbf[\xbe\xbf]")
 XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
 #: formats that carry any string, to name in the refusal
 CARRY_ANY_STRING = {"graph": "Turtle, N-Triples or JSON-LD", "bindings": "JSON, CSV or TSV"}
@@ -195,12 +206,20 @@ class XmlChecked(WriteFilter):
         self.tail = b""  # a U+FFFE/U+FFFF may be split between two writes
 
     def write(self, data: bytes) -> int:
-        found = XML_FORBIDDEN.search(self.tail + data)
-        if found is not None:
+        seen = self.tail + data
+        # translate() and two substring tests take a tenth of a regex search: the regex
+        # only runs to name the character found
+        if len(seen.translate(None, XML_FORBIDDEN_BYTES)) != len(seen) or any(
+            noncharacter in seen for noncharacter in XML_FORBIDDEN_NONCHARACTERS
+        ):
+            found = XML_FORBIDDEN.search(seen)
+            assert found is not None
             character = ord(found.group().decode())
+            formats = GRAPH_FORMATS if self.form == "graph" else RESULT_FORMATS
             raise NotRepresentable(
                 f"the answer holds U+{character:04X}, which XML 1.0 cannot carry:"
-                f" ask for {CARRY_ANY_STRING.get(self.form, 'another format')}"
+                f" ask for {CARRY_ANY_STRING.get(self.form, 'another format')}",
+                [media_type for media_type in formats if media_type not in XML_TYPES],
             )
         self.tail = bytes(data[-2:])
         return self.output.write(data)
@@ -241,7 +260,10 @@ class RowsWithin(WriteFilter):
         size = len(data)
         data = self.pending + data
         end = data.rfind(b"\n") + 1
-        if self.header and end:  # the variables' line is not a row
+        if self.header and not end:  # the variables' line, not ended yet: not a row either
+            self.pending = data
+            return size
+        if self.header:
             first = data.index(b"\n") + 1
             self.output.write(data[:first])
             data, end, self.header = data[first:], end - first, False

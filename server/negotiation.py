@@ -51,9 +51,12 @@ class BadFormat(ValueError):
 class NotAcceptable(Exception):
     """No format the client accepts can carry this answer; ``supported`` lists ours."""
 
-    def __init__(self, supported: Sequence[str], asked: Sequence[str] = ()) -> None:
+    def __init__(
+        self, supported: Sequence[str], asked: Sequence[str] = (), message: str = ""
+    ) -> None:
         asked_text = f" (asked for {', '.join(asked)})" if asked else ""
-        super().__init__(f"no acceptable format{asked_text}; supported: " + ", ".join(supported))
+        message = message or f"no acceptable format{asked_text}; supported: " + ", ".join(supported)
+        super().__init__(message)
         self.supported = list(supported)
 
 

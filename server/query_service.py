@@ -461,7 +461,7 @@ def _as_exception(error: WorkError) -> Exception:
     if error.kind == "syntax":
         return QuerySyntaxError(error.message, error.line, error.column)
     if error.kind == "not-acceptable":
-        return NotAcceptable(error.supported)
+        return NotAcceptable(error.supported, message=error.message)
     if error.kind == "unavailable":
         return QueryUnavailable(error.message)
     return QueryRefused(error.message, error.status)

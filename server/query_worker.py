@@ -120,7 +120,7 @@ def answer(
     except QuerySyntaxError as error:
         return WorkError("syntax", 400, str(error), error.line, error.column)
     except NotRepresentable as error:
-        return WorkError("failed", 406, str(error))
+        return WorkError("not-acceptable", 406, str(error), supported=error.supported)
     except QueryRefused as error:
         return WorkError("refused", error.status, str(error))
     except NotAcceptable as error:

@@ -200,8 +200,10 @@ def test_xml_is_406_for_a_character_xml_cannot_carry(client, character, form, xm
     refused = client.get("/sparql", params={"query": query, "format": xml})
     carried = client.get("/sparql", params={"query": query, "format": other})
     assert refused.status_code == 406, refused.text
-    message = refused.json()["error"]
+    message, supported = refused.json()["error"], refused.json()["supported"]
     assert f"U+{ord(character):04X}" in message and ("JSON" in message or "Turtle" in message)
+    assert supported and not any("xml" in media_type for media_type in supported)
+    assert ("text/turtle" in supported) == (xml == "rdfxml")
     assert carried.status_code == 200, carried.text
     if other == "json":
         assert carried.json()["results"]["bindings"] == [

@@ -13,7 +13,15 @@ import io
 import pyoxigraph as ox
 import pytest
 
-from santecyber.sparql import RESULT_FORMATS, QueryResult, run_query
+from santecyber.sparql import (
+    RESULT_FORMATS,
+    AnswerFull,
+    NotRepresentable,
+    QueryResult,
+    RowsWithin,
+    XmlChecked,
+    run_query,
+)
 
 EX = "http://example.org/"
 #: terms whose TSV spelling differs from their value: escapes, language and direction,
@@ -92,3 +100,43 @@ def test_the_byte_cap_keeps_whole_rows_however_the_writes_split_them(row_bytes, 
     body, cut = result(store, query).serialize_limited(media_type, 1000, row_bytes * 10)
     assert cut is False
     assert len(values(body, media_type, "o")) == 10
+
+
+TSV = b'?a\t?b\n1\t2\n"x\\ty"\t\n<http://e.org/3>\t_:b4\n'
+
+
+def kept_rows(limit: int, budget: int) -> tuple[bytes, bool]:
+    """What RowsWithin must keep of TSV: the header, then whole rows within both limits."""
+    header, *rows = TSV.splitlines(keepends=True)
+    kept, used = [header], 0
+    for row in rows:
+        if len(kept) - 1 == limit or used + len(row) > budget:
+            return b"".join(kept), True
+        kept.append(row)
+        used += len(row)
+    return b"".join(kept), False
+
+
+@pytest.mark.parametrize(("limit", "budget"), [(10, 1000), (2, 1000), (10, 12), (1, 3), (3, 0)])
+def test_rows_within_keeps_the_same_rows_however_the_writes_split_them(limit, budget):
+    """Every way of cutting the text in three writes, the header included (a header split
+    in two was taken for a row: the answer lost its variables)."""
+    expected = kept_rows(limit, budget)
+    for i in range(len(TSV) + 1):
+        for j in range(i, len(TSV) + 1):
+            kept = io.BytesIO()
+            rows = RowsWithin(kept, limit, budget)
+            try:
+                for piece in (TSV[:i], TSV[i:j], TSV[j:]):
+                    rows.write(piece)
+                cut = False
+            except AnswerFull:
+                cut = True
+            assert (kept.getvalue(), cut) == expected, (i, j)
+
+
+def test_the_xml_check_finds_a_noncharacter_split_between_writes():
+    checked = XmlChecked(io.BytesIO(), "bindings")
+    checked.write("<literal>a\uffff".encode()[:-1])
+    with pytest.raises(NotRepresentable, match="U\\+FFFF"):
+        checked.write(b"\xbf</literal>")
