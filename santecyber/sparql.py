@@ -184,7 +184,8 @@ CARRY_ANY_STRING = {"graph": "Turtle, N-Triples or JSON-LD", "bindings": "JSON, 
 
 
 class WriteFilter:
-    """A file-like object that pyoxigraph writes to, passing the bytes on to another."""
+    """Base of the file-like objects that pyoxigraph writes through: each passes what it
+    keeps of the bytes on to its ``output``."""
 
     def flush(self) -> None:
         """pyoxigraph flushes when done; the file written to is flushed by its owner."""
