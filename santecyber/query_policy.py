@@ -206,6 +206,8 @@ def check_no_hidden_service(query: str) -> None:
     change broke a keyword), else 400 with pyoxigraph's message, as the original would get.
     """
     words = list(_SERVICE_WORD.finditer(query))
+    if not words:  # most queries: nothing to look for
+        return
     clauses = service_clauses(query)
     found = {clause.start for clause in clauses}
     hidden = [word for word in words if word.start() not in found]

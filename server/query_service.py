@@ -18,13 +18,14 @@ import os
 import threading
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import pyoxigraph as ox
 
 from santecyber.config import ServerConfig
 from santecyber.query_policy import QueryRefused, QuerySyntaxError, check_allowed
+from santecyber.query_shape import is_one_pattern
 from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
 from santecyber.server.bounded_cache import BoundedCache
 from santecyber.server.negotiation import (
@@ -38,6 +39,7 @@ from santecyber.server.query_worker import (
     WorkError,
     WorkRequest,
     WorkResult,
+    answer,
 )
 from santecyber.server.worker_pool import NoWorkerFree, WorkerPool
 from santecyber.store import BuildDirectory
@@ -46,6 +48,10 @@ LOG = logging.getLogger("santecyber.sparql")
 
 #: bytes per message from a worker when an answer is streamed
 CHUNK_BYTES = 64 << 10
+#: the most rows and bytes of a one-pattern query answered by the server itself: at most
+#: a millisecond or two of the event loop (bigger answers go to a worker, see run_here)
+HERE_ROWS = 1000
+HERE_BYTES = CHUNK_BYTES
 __all__ = [
     "Answer",
     "AnswerStream",
@@ -92,6 +98,8 @@ class Plan:
 
     key: CacheKey
     media_type: str | None
+    #: cheap by its shape (santecyber/query_shape.py): the server may run it itself
+    here: bool = False
 
     @property
     def etag(self) -> str:
@@ -256,7 +264,13 @@ class QueryService:
         media_type = negotiate(form, accepted) if form in ("bindings", "boolean", "graph") else None
         media = (media_type,) if media_type else tuple(accepted)
         key = CacheKey(self.refresh(), query, tuple(default_graphs), tuple(named_graphs), media)
-        return Plan(key, media_type)
+        here = (
+            self.remote is None
+            and not default_graphs
+            and not named_graphs
+            and is_one_pattern(query)
+        )
+        return Plan(key, media_type, here)
 
     async def run(self, plan: Plan, stream: bool = False) -> Answer:
         """The answer to a planned request, from the cache or a worker.
@@ -279,6 +293,10 @@ class QueryService:
             allowed_services=self.config.service_allowlist,
             chunk_bytes=CHUNK_BYTES if stream else 0,
         )
+        if plan.here and plan.key.version == self.version:
+            small = self.run_here(plan, request)
+            if small is not None:
+                return small
         if self._waiting >= self._capacity:
             raise QueryUnavailable(f"{self._waiting} queries are already waiting: try again later")
         loop = asyncio.get_running_loop()
@@ -304,12 +322,32 @@ class QueryService:
             answer_stream = AnswerStream(self, worker, request, result, deadline)
             return Answer(b"", result.media_type, result.truncated, plan.etag, stream=answer_stream)
         self._release(worker)
+        return self._kept(plan, result)
+
+    def run_here(self, plan: Plan, request: WorkRequest) -> Answer | None:
+        """The answer of a one-pattern query, run by this process on the event loop, if it
+        has at most HERE_ROWS rows and HERE_BYTES bytes; else None, for a worker to run.
+
+        Such a query costs a constant per row it returns (santecyber/query_shape.py), so
+        these caps bound its time: no worker is needed to stop it, and the lookup is spared
+        the round trip to one (docs/endpoint.md, "Where a query runs").
+        """
+        assert isinstance(self.store, ox.Store)
+        rows, size = min(HERE_ROWS, request.max_results), min(HERE_BYTES, request.max_bytes)
+        result = answer(self.store, replace(request, max_results=rows, max_bytes=size))
+        ours = (rows, size) != (request.max_results, request.max_bytes)
+        if ours and isinstance(result, WorkResult) and result.truncated:
+            return None  # cut by our caps, maybe not by the configured ones: a worker's job
+        return self._kept(plan, result)
+
+    def _kept(self, plan: Plan, result: WorkResult | WorkError) -> Answer:
+        """The Answer for a whole ``result`` (cached), or its error raised."""
         if isinstance(result, WorkError):
             raise _as_exception(result)
-        answer = Answer(result.body, result.media_type, result.truncated, plan.etag)
+        kept = Answer(result.body, result.media_type, result.truncated, plan.etag)
         if self.config.cache_bytes > 0:
-            self.cache.put(plan.key, answer)
-        return answer
+            self.cache.put(plan.key, kept)
+        return kept
 
     async def execute(
         self,

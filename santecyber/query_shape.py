@@ -1,0 +1,152 @@
+"""Which queries cost at most a constant per row they return: one triple pattern, no more.
+
+A query whose WHERE clause is a single triple pattern (each variable in it once) is one scan
+of a store index, and every step of the scan yields a row. Capping its rows therefore caps
+its time, so the server may run such a query itself instead of handing it to a worker that
+can be killed (server/query_service.py): lookups by IRI, the commonest query an endpoint
+gets, skip a process round trip. Everything else, even what merely looks alike (a FILTER, a
+second pattern, OFFSET, DISTINCT, ORDER BY, a FROM clause, a property path, a variable
+used twice, which all scan rows they do not return), is not recognised and goes to a worker.
+
+The recogniser reads SPARQL's terminals (strings, IRIs, prefixed names, comments) and
+accepts nothing it does not know: a query it misreads is at worst sent to a worker.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(
+    r"""(?P<skip>\s+|\#[^\n\r]*)
+    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    |(?P<literal>(?:'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+                   |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
+                   |'(?:[^'\\\n\r]|\\.)*'
+                   |"(?:[^"\\\n\r]|\\.)*")
+                 (?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*
+                   |\^\^(?:<[^<>"{}|^`\\\x00-\x20]*>|(?:[A-Za-z](?:[\w.-]*[\w-])?)?:[\w-]*))?
+                 |[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?(?![\w.:])
+                 |(?:true|false)(?![\w:-]))
+    |(?P<var>[?$]\w+)
+    |(?P<name>(?:[A-Za-z](?:[\w.-]*[\w-])?)?:(?:[\w-](?:[\w.-]*[\w-])?)?)
+    |(?P<word>[A-Za-z]+(?![\w:-]))
+    |(?P<punct>[{}.*])""",
+    re.VERBOSE | re.DOTALL,
+)
+_SUBJECT = frozenset({"iri", "name", "var"})
+_OBJECT = frozenset({"iri", "name", "var", "literal"})
+_LIMIT = re.compile(r"\d+")
+
+
+def is_one_pattern(query: str) -> bool:
+    """Whether ``query`` is a SELECT, ASK or CONSTRUCT WHERE of one triple pattern.
+
+    >>> is_one_pattern("SELECT ?p ?o WHERE { <https://e.org/x> ?p ?o } # a comment")
+    True
+    >>> is_one_pattern("PREFIX s: <http://schema.org/> ASK { ?x s:name 'Dedalus'@fr }")
+    True
+    >>> is_one_pattern("SELECT * { ?s ?p ?o } LIMIT 10")
+    True
+    >>> is_one_pattern("SELECT ?s { ?s ?p ?s }")  # a variable twice: a filter on a scan
+    False
+    >>> is_one_pattern("SELECT * { ?s ?p ?o } OFFSET 100000")  # skipped rows cost too
+    False
+    >>> is_one_pattern("SELECT ?o { <https://e.org/x> <https://e.org/p>+ ?o }")  # a path
+    False
+    """
+    tokens = _tokens(query)
+    if tokens is None:
+        return False
+    position = _after_prologue(tokens)
+    form = _word(tokens, position)
+    position += 1
+    if form == "SELECT":
+        if _at(tokens, position) == ("punct", "*"):
+            position += 1
+        else:
+            start = position
+            while _at(tokens, position)[0] == "var":
+                position += 1
+            if position == start:
+                return False
+        position += _word(tokens, position) == "WHERE"
+    elif form == "ASK":
+        position += _word(tokens, position) == "WHERE"
+    elif form == "CONSTRUCT":
+        if _word(tokens, position) != "WHERE":
+            return False
+        position += 1
+    else:
+        return False
+    position = _one_pattern_group(tokens, position)
+    if position < 0:
+        return False
+    if form != "ASK" and _word(tokens, position) == "LIMIT":
+        kind, text = _at(tokens, position + 1)
+        if kind != "literal" or not _LIMIT.fullmatch(text):
+            return False
+        position += 2
+    return position == len(tokens)
+
+
+def _tokens(query: str) -> list[tuple[str, str]] | None:
+    """(kind, text) of each token, comments and spaces left out; None at anything else."""
+    tokens = []
+    position, end = 0, len(query)
+    while position < end:
+        match = _TOKEN.match(query, position)
+        if match is None:
+            return None
+        kind = match.lastgroup
+        assert kind is not None
+        if kind != "skip":
+            tokens.append((kind, match.group()))
+        position = match.end()
+    return tokens
+
+
+def _at(tokens: list[tuple[str, str]], position: int) -> tuple[str, str]:
+    return tokens[position] if position < len(tokens) else ("end", "")
+
+
+def _word(tokens: list[tuple[str, str]], position: int) -> str:
+    """The keyword at ``position`` in capitals ('' if none): keywords ignore case."""
+    kind, text = _at(tokens, position)
+    return text.upper() if kind == "word" else ""
+
+
+def _after_prologue(tokens: list[tuple[str, str]]) -> int:
+    """Where the query form starts, past BASE and PREFIX declarations."""
+    position = 0
+    while True:
+        keyword = _word(tokens, position)
+        if keyword == "BASE" and _at(tokens, position + 1)[0] == "iri":
+            position += 2
+        elif (
+            keyword == "PREFIX"
+            and _at(tokens, position + 1)[0] == "name"
+            and _at(tokens, position + 1)[1].endswith(":")
+            and _at(tokens, position + 2)[0] == "iri"
+        ):
+            position += 3
+        else:
+            return position
+
+
+def _one_pattern_group(tokens: list[tuple[str, str]], position: int) -> int:
+    """The position after ``{ subject predicate object [.] }``, or -1 if that is not there."""
+    if _at(tokens, position) != ("punct", "{"):
+        return -1
+    subject, predicate, object_ = (_at(tokens, position + i) for i in (1, 2, 3))
+    if subject[0] not in _SUBJECT or object_[0] not in _OBJECT:
+        return -1
+    if predicate[0] not in _SUBJECT and predicate != ("word", "a"):
+        return -1
+    variables = [text[1:] for kind, text in (subject, predicate, object_) if kind == "var"]
+    if len(set(variables)) < len(variables):
+        return -1
+    position += 4
+    position += _at(tokens, position) == ("punct", ".")
+    if _at(tokens, position) != ("punct", "}"):
+        return -1
+    return position + 1
