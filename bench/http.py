@@ -9,7 +9,8 @@ its process group) when its cells are done, on error and on Ctrl+C too:
 
 - santecyber: a BuildDirectory written with write_store + publish, ``santecyber serve`` with
   its default settings (time limit, result cap, workers, caches) but ``--no-access-log``
-  (oxigraph serve logs no request either);
+  (oxigraph serve logs no request either) and ``--processes`` one per core (oxigraph serve
+  uses every core too; ``--processes`` here to change it);
 - oxigraph: ``oxigraph load`` then ``oxigraph serve --union-default-graph`` (without it the
   default graph is empty: every statement sits in a named graph);
 - rdflib-endpoint: an rdflib ``Dataset(default_union=True)`` parsed from the N-Quads, served
@@ -66,6 +67,8 @@ THREAD_POOL = "fastapi-threads"
 #: the load generator's ceiling: a bare ASGI app answering lookups without reading them
 CEILING = "ceiling"
 SERVERS = ("santecyber", "oxigraph", THREAD_POOL, "rdflib-endpoint", CEILING)
+#: santecyber's server processes: one per core, as docs/operations.md advises
+PROCESSES = os.cpu_count() or 1
 ID = "https://w3id.org/santecyber/id/"
 
 PREFIXES = """PREFIX sc: <https://w3id.org/santecyber/ontology#>
@@ -308,16 +311,22 @@ def published(nquads: Path, work: Path) -> tuple[BuildDirectory, float]:
 
 
 @contextmanager
-def santecyber(nquads: Path, work: Path, python: str = sys.executable) -> Iterator[Server]:
-    """`santecyber serve` on ``nquads``, run by ``python`` (another checkout's, bench/cpu.py)."""
+def santecyber(
+    nquads: Path, work: Path, python: str = sys.executable, processes: int = 1
+) -> Iterator[Server]:
+    """`santecyber serve --processes N` on ``nquads``, run by ``python`` (another checkout's,
+    bench/cpu.py)."""
     directory, written = published(nquads, work)
     port = free_port()
     command = [python, "-m", "santecyber.cli", "serve", "--port", str(port)]
     command += ["--build-dir", str(directory.root), "--no-access-log"]
+    if processes > 1:  # an older checkout (bench/cpu.py --against) may not know the option
+        command += ["--processes", str(processes)]
     server = launch(
         "santecyber", command, f"http://127.0.0.1:{port}/sparql", work / "santecyber.log", 300
     )
     server.load_seconds += written
+    server.note = f"loading included, --processes {processes}"
     try:
         yield server
     finally:
@@ -689,8 +698,12 @@ def report(
     settle_seconds: float = 60.0,
     kinds: tuple[str, ...] = WORKLOADS,
     modes: tuple[str, ...] = MODES,
+    processes: int = PROCESSES,
 ) -> list[Cell]:
-    """Run every cell on every server and print the tables; returns the cells."""
+    """Run every cell on every server and print the tables; returns the cells.
+
+    santecyber runs with ``processes`` server processes (one per core by default, as
+    docs/operations.md advises), every other setting its default."""
     concurrencies = concurrencies or [1, 4, 16]
     workload = build_workload(nquads)
     print(f"\n## HTTP benchmark on {nquads.name} ({len(workload.analytical)} analytical queries,")
@@ -706,7 +719,7 @@ def report(
     with tempfile.TemporaryDirectory(prefix="santecyber-http-") as temporary:
         work = Path(temporary)
         starters = {
-            "santecyber": lambda: santecyber(nquads, work),
+            "santecyber": lambda: santecyber(nquads, work, processes=processes),
             "oxigraph": lambda: oxigraph(nquads, work),
             THREAD_POOL: lambda: thread_pool(nquads, work),
             "rdflib-endpoint": lambda: rdflib_endpoint(nquads, work, rdflib_load_budget),
@@ -770,6 +783,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=60.0, help="wait for a busy server")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument(
+        "--processes", type=int, default=PROCESSES, help="santecyber's server processes"
+    )
     args = parser.parse_args()
     # stopped by `timeout` or kill: unwind, so that every server started is stopped too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -785,6 +801,7 @@ def main() -> None:
         args.settle,
         tuple(args.workloads),
         tuple(args.modes),
+        args.processes,
     )
 
 

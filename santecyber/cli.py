@@ -427,17 +427,28 @@ def serve_command(
             help="Log every request on stderr (a fifth of the CPU time of a cached answer).",
         ),
     ] = True,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="SANTECYBER_PROCESSES",
+            help="Server processes sharing the port and the query workers (one per core).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the SPARQL endpoint and the linked data on the built store."""
     import uvicorn
 
     from santecyber.config import ServerConfig, StoreSettings
     from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
-    from santecyber.server.app import create_app
 
+    # Each process builds its app from the environment (server.app.app_from_environment).
+    settings = {"BUILD": str(build_dir), "PROCESSES": str(processes)}
+    settings |= {"STORE": store, "STORE_UPDATE": store_update}
+    os.environ.update({f"SANTECYBER_{name}": value for name, value in settings.items() if value})
     try:
-        remote = StoreSettings.from_env(store, store_update)
-        config = ServerConfig(build_dir=build_dir, store=remote)
+        remote = StoreSettings.from_env()
+        ServerConfig()  # a bad SANTECYBER_* value is told here, not in a traceback per process
     except ValueError as error:
         raise fail(str(error)) from None
     if remote is None:
@@ -454,7 +465,14 @@ def serve_command(
             raise fail(str(error)) from None
         finally:
             client.close()
-    uvicorn.run(create_app(config), host=host, port=port, access_log=access_log)
+    uvicorn.run(
+        "santecyber.server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        access_log=access_log,
+        workers=processes,
+    )
 
 
 if __name__ == "__main__":

@@ -112,8 +112,8 @@ class StoreSettings:
 
 def _worker_memory_share() -> str:
     """The default cap of a worker, in MiB: an equal share of the machine's memory (or of
-    its container's) with the server (total / (workers + 1)), so that no query can take it
-    all; at least 1 GiB.
+    its container's) with the server processes (total / (workers + processes)), so that no
+    query can take it all; at least 1 GiB.
     Analytical queries on the synthetic 1M-quad graph stay under 600 MiB."""
     total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
@@ -121,7 +121,8 @@ def _worker_memory_share() -> str:
             total = min(total, int(Path(limit).read_text().strip()))
         except (OSError, ValueError):
             continue
-    return str(max(1024, (total >> 20) // (_int("QUERY_WORKERS", "4", 1) + 1)))
+    sharing = _int("QUERY_WORKERS", "4", 1) + _int("PROCESSES", "1", 1)
+    return str(max(1024, (total >> 20) // sharing))
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ class ServerConfig:
     max_body_bytes: int = field(default_factory=lambda: _int("MAX_BODY_BYTES", "1000000"))
     #: worker processes running queries, each with its own read-only view of the store
     workers: int = field(default_factory=lambda: _int("QUERY_WORKERS", "4", 1))
+    #: server processes (`santecyber serve --processes`), sharing the port and the workers
+    processes: int = field(default_factory=lambda: _int("PROCESSES", "1", 1))
     #: address space of a worker process in MiB (0: no cap); a query needing more gets 503
     worker_memory_mb: int = field(
         default_factory=lambda: _int("WORKER_MEMORY_MB", _worker_memory_share())
@@ -153,6 +156,11 @@ class ServerConfig:
     service_allowlist: tuple[str, ...] = field(default_factory=_services)
     #: a remote SPARQL store (SANTECYBER_STORE…); None: the embedded store of build_dir
     store: StoreSettings | None = field(default_factory=StoreSettings.from_env)
+
+    @property
+    def workers_per_process(self) -> int:
+        """Each server process's share of ``workers``, rounded up."""
+        return -(-self.workers // self.processes)
 
 
 def _check_url(url: str, name: str) -> None:

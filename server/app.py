@@ -29,6 +29,12 @@ NO_TELEMETRY: TelemetryConfig = {
 }
 
 
+def app_from_environment() -> FastAPI:
+    """The app configured by SANTECYBER_* alone: what each process of `santecyber serve`
+    builds (uvicorn imports it by name, so that it can start several)."""
+    return create_app(ServerConfig())
+
+
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     """The app, serving the store that ``config.build_dir`` marks current."""
     config = config or ServerConfig()

@@ -138,7 +138,7 @@ class QueryService:
         #: queries in flight (running or waiting for a worker), only touched from the event loop
         self._waiting = 0
         #: beyond this many in flight, 503 at once
-        self._capacity = max(32, config.workers * 8)
+        self._capacity = max(32, config.workers_per_process * 8)
         self._remote_down = False
         self._warned_online = False
         self._pointer = str(self.directory.pointer)  # stat per request: no Path built each time
@@ -160,8 +160,9 @@ class QueryService:
             self._read_remote_version()
             threading.Thread(target=self._watch_remote, name="store-version", daemon=True).start()
         # workers start (and replacements later) in threads: a start takes milliseconds
-        self._threads = ThreadPoolExecutor(self.config.workers, thread_name_prefix="worker-start")
-        starting = [self._threads.submit(self._spawn) for _ in range(self.config.workers)]
+        count = self.config.workers_per_process
+        self._threads = ThreadPoolExecutor(count, thread_name_prefix="worker-start")
+        starting = [self._threads.submit(self._spawn) for _ in range(count)]
         for future in starting:
             future.result()
 

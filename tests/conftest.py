@@ -111,15 +111,19 @@ def used_bytes(path: Path) -> int:
     return (stat.f_blocks - stat.f_bfree) * stat.f_frsize
 
 
-def query_workers(server: LiveServer) -> list[int]:
-    """The worker processes: children of the server's forkserver (its own child)."""
+def child_processes(pid: int) -> list[int]:
+    """Children of process ``pid``, of every thread (threads start the query workers)."""
+    tasks = Path(f"/proc/{pid}/task").glob("*/children")
+    return [int(child) for task in tasks for child in task.read_text().split()]
 
-    def children(pid: int) -> list[int]:  # of every thread: threads start the workers
-        tasks = Path(f"/proc/{pid}/task").glob("*/children")
-        return [int(child) for task in tasks for child in task.read_text().split()]
 
-    def command(pid: int) -> str:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+def command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
 
-    forkservers = [p for p in children(server.process.pid) if "forkserver" in command(p)]
-    return [worker for server_pid in forkservers for worker in children(server_pid)]
+
+def query_workers(server: LiveServer | int) -> list[int]:
+    """The worker processes of a server (or of the server process ``pid``): children of its
+    forkserver, its own child."""
+    pid = server if isinstance(server, int) else server.process.pid
+    forkservers = [p for p in child_processes(pid) if "forkserver" in command_line(p)]
+    return [worker for forkserver in forkservers for worker in child_processes(forkserver)]
