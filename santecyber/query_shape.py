@@ -29,10 +29,14 @@ _TOKEN = re.compile(
                  |(?:true|false)(?![\w:-]))
     |(?P<var>[?$]\w+)
     |(?P<name>(?:[A-Za-z](?:[\w.-]*[\w-])?)?:(?:[\w-](?:[\w.-]*[\w-])?)?)
-    |(?P<word>[A-Za-z]+(?![\w:-]))
+    |(?P<word>[A-Za-z][\w.-]*)  # with the name's other characters: each is read once
     |(?P<punct>[{}.*])""",
     re.VERBOSE | re.DOTALL,
 )
+#: longer than a one-pattern query, even after a prologue of many prefixes: past it, the
+#: query is not read at all, so that reading one costs at most a millisecond or two
+MAX_CHARS = 8192
+MAX_TOKENS = 256
 _SUBJECT = frozenset({"iri", "name", "var"})
 _OBJECT = frozenset({"iri", "name", "var", "literal"})
 _LIMIT = re.compile(r"\d+")
@@ -90,12 +94,16 @@ def is_one_pattern(query: str) -> bool:
 
 
 def _tokens(query: str) -> list[tuple[str, str]] | None:
-    """(kind, text) of each token, comments and spaces left out; None at anything else."""
+    """(kind, text) of each token, comments and spaces left out; None at anything else,
+    or past MAX_CHARS or MAX_TOKENS (spaces and comments included)."""
+    if len(query) > MAX_CHARS:
+        return None
     tokens = []
-    position, end = 0, len(query)
+    position, end, read = 0, len(query), 0
     while position < end:
         match = _TOKEN.match(query, position)
-        if match is None:
+        read += 1
+        if match is None or read > MAX_TOKENS:
             return None
         kind = match.lastgroup
         assert kind is not None

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from conftest import LiveServer, start_server, stop_server
 
-from santecyber.query_shape import is_one_pattern
+from santecyber.query_shape import MAX_CHARS, MAX_TOKENS, is_one_pattern
 from santecyber.server.query_service import HERE_ROWS
 from santecyber.sparql import run_query
 
@@ -83,6 +83,10 @@ def test_one_pattern_queries_are_recognised(query: str) -> None:
         "SELECT * { ?s ?p ?o } # fine\n LIMIT x",
         "INSERT DATA { <x:s> <x:p> <x:o> }",
         "",
+        # not read at all: longer, or more tokens, than a one-pattern query needs
+        "SELECT * { ?s ?p ?o }" + " " * MAX_CHARS,
+        "SELECT * { ?s ?p ?o }" + "\n#" * MAX_TOKENS,
+        "SELECT * { " + "a." * 4000,  # each character read once, not once per token
     ],
 )
 def test_anything_else_is_not(query: str) -> None:
