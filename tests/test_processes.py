@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -46,15 +46,16 @@ def server_processes(server: LiveServer) -> list[int]:
     return [pid for pid in pids if "multiprocessing.spawn" in command_line(pid)]
 
 
-def wait_for(server: LiveServer) -> None:
-    """Until both new processes answer (a restarted one takes a moment to listen)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=5)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
+def settled(server: LiveServer, replaced: Sequence[int] = ()) -> list[int]:
+    """The 2 server processes once both run their query workers (a process answers once its
+    workers are up), none of them among ``replaced``; waits up to 60 s for that."""
+    deadline = time.monotonic() + 60
+    while True:
+        processes = [pid for pid in server_processes(server) if pid not in replaced]
+        if len(processes) == 2 and all(query_workers(pid) for pid in processes):
+            return processes
+        assert time.monotonic() < deadline, (processes, replaced)
+        time.sleep(0.2)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -63,8 +64,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def test_each_process_serves_with_its_share_of_the_workers(two_processes, built):
-    processes = server_processes(two_processes)
-    assert len(processes) == 2
+    processes = settled(two_processes)
     assert [len(query_workers(pid)) for pid in processes] == [1, 1]
     store, _ = built.open_current()
     attack = ID + "attack/2024-10-hospi-grand-ouest"
@@ -124,16 +124,9 @@ def test_every_process_follows_a_new_build_and_sighup_restarts_them(built, tmp_p
         directory.write_store("second", second)
         directory.publish("second", second)
         assert answers() == {True}
-        before = server_processes(server)
+        before = settled(server)
         os.kill(server.process.pid, signal.SIGHUP)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # restarted one after the other
-            now = server_processes(server)
-            if len(now) == 2 and not set(now) & set(before):
-                break
-            time.sleep(0.2)
-        assert len(now) == 2 and not set(now) & set(before), (before, now)
-        wait_for(server)
+        settled(server, replaced=before)  # restarted one after the other
         assert answers() == {True}
     finally:
         stop_server(server)
