@@ -15,6 +15,7 @@ accepts nothing it does not know: a query it misreads is at worst sent to a work
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _TOKEN = re.compile(
     r"""(?P<skip>\s+|\#[^\n\r]*)
@@ -39,7 +40,33 @@ MAX_CHARS = 8192
 MAX_TOKENS = 256
 _SUBJECT = frozenset({"iri", "name", "var"})
 _OBJECT = frozenset({"iri", "name", "var", "literal"})
-_LIMIT = re.compile(r"\d+")
+#: a LIMIT that pyoxigraph takes (a longer one is its error to report, from a worker)
+_LIMIT = re.compile(r"\d{1,18}")
+
+
+@dataclass(frozen=True)
+class OnePattern:
+    """A query of one triple pattern, as ``one_pattern`` found it."""
+
+    form: str  # SELECT, ASK or CONSTRUCT
+    limit: int | None
+    #: the offset just after the pattern's closing brace (its LIMIT and comments follow)
+    end: int
+
+    def capped(self, query: str, rows: int) -> str:
+        """``query`` (the text this was read from) asking for at most ``rows`` rows.
+
+        The row cap of an answer cuts what pyoxigraph writes, 8 KiB at a time: rows of a
+        byte or two each (a variable left unbound) would be evaluated by the thousand
+        past it. A LIMIT stops the evaluation itself.
+
+        >>> query = "SELECT ?x { ?s ?p ?o } # any comment"
+        >>> one_pattern(query).capped(query, 1001)
+        'SELECT ?x { ?s ?p ?o } LIMIT 1001'
+        """
+        if self.form == "ASK" or (self.limit is not None and self.limit <= rows):
+            return query  # an ASK stops at its first row
+        return f"{query[: self.end]} LIMIT {rows}"
 
 
 def is_one_pattern(query: str) -> bool:
@@ -58,9 +85,15 @@ def is_one_pattern(query: str) -> bool:
     >>> is_one_pattern("SELECT ?o { <https://e.org/x> <https://e.org/p>+ ?o }")  # a path
     False
     """
-    tokens = _tokens(query)
-    if tokens is None:
-        return False
+    return one_pattern(query) is not None
+
+
+def one_pattern(query: str) -> OnePattern | None:
+    """``query`` as a query of one triple pattern, or None if it is not one (or not read)."""
+    read = _tokens(query)
+    if read is None:
+        return None
+    tokens, ends = read
     position = _after_prologue(tokens)
     form = _word(tokens, position)
     position += 1
@@ -72,33 +105,36 @@ def is_one_pattern(query: str) -> bool:
             while _at(tokens, position)[0] == "var":
                 position += 1
             if position == start:
-                return False
+                return None
         position += _word(tokens, position) == "WHERE"
     elif form == "ASK":
         position += _word(tokens, position) == "WHERE"
     elif form == "CONSTRUCT":
         if _word(tokens, position) != "WHERE":
-            return False
+            return None
         position += 1
     else:
-        return False
+        return None
     position = _one_pattern_group(tokens, position)
     if position < 0:
-        return False
+        return None
+    found = OnePattern(form, None, ends[position - 1])
     if form != "ASK" and _word(tokens, position) == "LIMIT":
         kind, text = _at(tokens, position + 1)
         if kind != "literal" or not _LIMIT.fullmatch(text):
-            return False
+            return None
+        found = OnePattern(form, int(text), found.end)
         position += 2
-    return position == len(tokens)
+    return found if position == len(tokens) else None
 
 
-def _tokens(query: str) -> list[tuple[str, str]] | None:
-    """(kind, text) of each token, comments and spaces left out; None at anything else,
-    or past MAX_CHARS or MAX_TOKENS (spaces and comments included)."""
+def _tokens(query: str) -> tuple[list[tuple[str, str]], list[int]] | None:
+    """(kind, text) of each token, comments and spaces left out, and the offset where each
+    ends; None at anything else, or past MAX_CHARS or MAX_TOKENS (spaces and comments
+    included)."""
     if len(query) > MAX_CHARS:
         return None
-    tokens = []
+    tokens, ends = [], []
     position, end, read = 0, len(query), 0
     while position < end:
         match = _TOKEN.match(query, position)
@@ -107,10 +143,11 @@ def _tokens(query: str) -> list[tuple[str, str]] | None:
             return None
         kind = match.lastgroup
         assert kind is not None
+        position = match.end()
         if kind != "skip":
             tokens.append((kind, match.group()))
-        position = match.end()
-    return tokens
+            ends.append(position)
+    return tokens, ends
 
 
 def _at(tokens: list[tuple[str, str]], position: int) -> tuple[str, str]:
