@@ -112,8 +112,8 @@ class StoreSettings:
 
 def _worker_memory_share() -> str:
     """The default cap of a worker, in MiB: an equal share of the machine's memory (or of
-    its container's) with the server processes (total / (workers + processes)), so that no
-    query can take it all; at least 1 GiB.
+    its container's) with the server processes (total / (workers started + processes)), so
+    that no query can take it all; at least 1 GiB.
     Analytical queries on the synthetic 1M-quad graph stay under 600 MiB."""
     total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
@@ -121,8 +121,18 @@ def _worker_memory_share() -> str:
             total = min(total, int(Path(limit).read_text().strip()))
         except (OSError, ValueError):
             continue
-    sharing = _int("QUERY_WORKERS", "4", 1) + _int("PROCESSES", "1", 1)
-    return str(max(1024, (total >> 20) // sharing))
+    processes = _int("PROCESSES", "1", 1)
+    started = per_process(_int("QUERY_WORKERS", "4", 1), processes) * processes
+    return str(max(1024, (total >> 20) // (started + processes)))
+
+
+def per_process(workers: int, processes: int) -> int:
+    """Each server process's share of ``workers``, rounded up (so at least one).
+
+    >>> per_process(4, 2), per_process(4, 3), per_process(1, 2)
+    (2, 2, 1)
+    """
+    return -(-workers // processes)
 
 
 @dataclass(frozen=True)
@@ -159,8 +169,7 @@ class ServerConfig:
 
     @property
     def workers_per_process(self) -> int:
-        """Each server process's share of ``workers``, rounded up."""
-        return -(-self.workers // self.processes)
+        return per_process(self.workers, self.processes)
 
 
 def _check_url(url: str, name: str) -> None:

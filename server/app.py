@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +24,8 @@ from santecyber.server.replay import ReplayMiddleware
 from santecyber.server.security import install_security
 from santecyber.server.sparql_router import sparql_router
 
+#: prctl(2): the signal a process gets when its parent dies
+PR_SET_PDEATHSIG = 1
 NO_TELEMETRY: TelemetryConfig = {
     "tracing": False,
     "metrics": False,
@@ -32,7 +37,22 @@ NO_TELEMETRY: TelemetryConfig = {
 def app_from_environment() -> FastAPI:
     """The app configured by SANTECYBER_* alone: what each process of `santecyber serve`
     builds (uvicorn imports it by name, so that it can start several)."""
-    return create_app(ServerConfig())
+    config = ServerConfig()
+    if config.processes > 1:
+        end_with_parent()
+    return create_app(config)
+
+
+def end_with_parent() -> None:
+    """Have Linux send SIGTERM to this process when the one that started it dies.
+
+    With ``--processes``, uvicorn's first process supervises the others; killed outright
+    (SIGKILL, the OOM killer), it could not stop them, and they would go on holding the
+    port and serving the old build. Elsewhere than Linux this does nothing.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:

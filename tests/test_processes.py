@@ -130,3 +130,22 @@ def test_every_process_follows_a_new_build_and_sighup_restarts_them(built, tmp_p
         assert answers() == {True}
     finally:
         stop_server(server)
+
+
+def test_the_processes_end_with_the_first_one_even_when_it_is_killed(built, tmp_path):
+    """SIGKILL (or the OOM killer) gives uvicorn's first process no chance to stop the
+    others: they end by themselves, and their workers with them, freeing the port."""
+    server = start_server(built.root, tmp_path / "server.log", {"SANTECYBER_PROCESSES": "2"})
+    try:
+        processes = settled(server)
+        workers = [worker for pid in processes for worker in query_workers(pid)]
+        server.process.kill()
+        server.process.wait(10)
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in processes + workers):
+            assert time.monotonic() < deadline, "server processes outlived the first one"
+            time.sleep(0.2)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=5)
+    finally:
+        stop_server(server)
