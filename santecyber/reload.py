@@ -43,6 +43,8 @@ class Refreshable(Protocol):
     """What a reload needs of the query service (``QueryService`` fits)."""
 
     version: str
+    #: why the build CURRENT names could not be opened ('' if it is served)
+    unopened: str
     _waiting: int
 
     def refresh(self) -> str: ...
@@ -62,6 +64,8 @@ def reload_service(service: Refreshable) -> Outcome:
     previous = service.version
     in_flight = getattr(service, "_waiting", 0)
     version = service.refresh()
+    if service.unopened:
+        raise OSError(service.unopened)
     LOG.warning("reload: %s → %s (%d queries in flight)", previous, version, in_flight)
     return Outcome(previous, version, version != previous, in_flight)
 

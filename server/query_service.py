@@ -130,6 +130,8 @@ class QueryService:
         self.remote: RemoteStore | None = None
         self._watching = threading.Event()
         self.version = ""
+        #: why the store CURRENT names could not be opened ('' when it is the one served)
+        self.unopened = ""
         self.cache: BoundedCache[CacheKey, Answer] = BoundedCache(config.cache_bytes, answer_cost)
         self._pool: WorkerPool[QueryWorker] | None = None
         self._workers: set[QueryWorker] = set()
@@ -211,6 +213,8 @@ class QueryService:
 
         Called on every request: the pointer is only read again when its stat changes (a
         publish or rollback replaces it by a rename, so a new inode), one syscall per request.
+        A store that cannot be opened leaves the previous one served, and says why in
+        ``unopened`` (a reload reports it) until CURRENT changes again.
         """
         if self.remote is not None:
             return self.version  # kept up to date by _watch_remote
@@ -222,8 +226,13 @@ class QueryService:
         if signature == self._pointer_seen:
             return self.version
         version = self.directory.current_version()
+        self.unopened = ""
         if version and version != self.version:
-            self.store, self.version = self.directory.open_current()
+            try:
+                self.store, self.version = self.directory.open_current()
+            except OSError as error:  # published damaged: the one in service stays
+                self.unopened = str(error)
+                LOG.error("%s; serving %s until CURRENT changes again", error, self.version)
         if version:  # a pointer naming a store not there yet is read again next time
             self._pointer_seen = signature
         return self.version

@@ -337,3 +337,45 @@ def test_sighup_reloads_and_the_server_keeps_serving(site: Site):
         answer = client.get("/sparql", params={"query": LABEL_QUERY}, headers=JSON)
     assert site.server.process.poll() is None
     assert label_of(answer) == label
+
+
+def test_a_damaged_build_leaves_the_served_one_in_place(built, tmp_path: Path):
+    """CURRENT naming a store that cannot be opened: every request is still answered from
+    the store in service, a reload says why it did not switch (409), and the next good
+    build is served."""
+    directory = BuildDirectory(tmp_path / "build")
+    data = built.dump.read_bytes()
+    directory.write_store("good", data)
+    directory.publish("good", data)
+    env = {"SANTECYBER_ADMIN_TOKEN": TOKEN}
+    server = start_server(directory.root, tmp_path / "server.log", env)
+    marker = "ASK { <https://e.org/marker> ?p ?o }"
+    joined = f"ASK {{ <{ATTACK}> ?p ?o . ?o ?q ?r }}"  # two patterns: a worker answers
+
+    def asks(query: str) -> list[bool]:
+        answers = [
+            httpx.get(server.url + "/sparql", params={"query": f"{query} # {n}"}, headers=JSON)
+            for n in range(2)
+        ]
+        assert [a.status_code for a in answers] == [200, 200], answers[0].text
+        return [a.json()["boolean"] for a in answers]
+
+    try:
+        damaged = directory.stores / "damaged"
+        damaged.mkdir()
+        (damaged / "CURRENT").write_text("MANIFEST-000009\n")  # names a file not there
+        directory.pointer.write_text("damaged\n")
+        assert asks(joined) == [True, True] and asks(marker) == [False, False]
+        page = httpx.get(server.url + "/id/attack/2021-02-ch-dax", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "Dax" in page.text
+        refused = admin(server)
+        assert refused.status_code == 409, refused.text
+        assert "good stays served" in refused.json()["error"]
+        assert "MANIFEST-000009" in refused.json()["error"]
+        fixed = data + b'<https://e.org/marker> <https://e.org/p> "1" <https://e.org/g> .\n'
+        directory.write_store("fixed", fixed)
+        directory.publish("fixed", fixed)
+        assert asks(marker) == [True, True] and asks(joined) == [True, True]
+        assert admin(server).json()["version"] == "fixed"
+    finally:
+        stop_server(server)
