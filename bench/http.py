@@ -318,7 +318,8 @@ def santecyber(
     bench/cpu.py)."""
     directory, written = published(nquads, work)
     port = free_port()
-    command = [python, "-m", "santecyber.cli", "serve", "--port", str(port)]
+    # -P: the package ``python`` has installed, not the one in the working directory (ROOT)
+    command = [python, "-P", "-m", "santecyber.cli", "serve", "--port", str(port)]
     command += ["--build-dir", str(directory.root), "--no-access-log"]
     if processes > 1:  # an older checkout (bench/cpu.py --against) may not know the option
         command += ["--processes", str(processes)]
