@@ -35,7 +35,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 #: longer than a one-pattern query, even after a prologue of many prefixes: past it, the
-#: query is not read at all, so that reading one costs at most a millisecond or two
+#: query is not read at all, so that reading one costs 3 ms at most (a long string of escapes)
 MAX_CHARS = 8192
 MAX_TOKENS = 256
 _SUBJECT = frozenset({"iri", "name", "var"})
