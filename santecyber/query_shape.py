@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
-    r"""(?P<skip>\s+|\#[^\n\r]*)
+    r"""(?P<skip>[\ \t\r\n]+|\#[^\n\r]*)  # SPARQL's spaces only: not U+00A0, U+2003…
     |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
     |(?P<literal>(?:'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
                    |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
@@ -26,7 +26,7 @@ _TOKEN = re.compile(
                    |"(?:[^"\\\n\r]|\\.)*")
                  (?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*
                    |\^\^(?:<[^<>"{}|^`\\\x00-\x20]*>|(?:[A-Za-z](?:[\w.-]*[\w-])?)?:[\w-]*))?
-                 |[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?(?![\w.:])
+                 |[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?(?![\w.:])
                  |(?:true|false)(?![\w:-]))
     |(?P<var>[?$]\w+)
     |(?P<name>(?:[A-Za-z](?:[\w.-]*[\w-])?)?:(?:[\w-](?:[\w.-]*[\w-])?)?)
@@ -41,7 +41,7 @@ MAX_TOKENS = 256
 _SUBJECT = frozenset({"iri", "name", "var"})
 _OBJECT = frozenset({"iri", "name", "var", "literal"})
 #: a LIMIT that pyoxigraph takes (a longer one is its error to report, from a worker)
-_LIMIT = re.compile(r"\d{1,18}")
+_LIMIT = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)

@@ -342,6 +342,8 @@ class QueryService:
         rows, size = min(HERE_ROWS, request.max_results), min(HERE_BYTES, request.max_bytes)
         query = plan.here.capped(request.query, rows + 1)  # one more: whether rows were cut
         result = answer(self.store, replace(request, query=query, max_results=rows, max_bytes=size))
+        if isinstance(result, WorkError) and result.kind == "syntax" and query != request.query:
+            return None  # its line and column are the worker's to find, in the text as sent
         ours = (rows, size) != (request.max_results, request.max_bytes)
         if ours and isinstance(result, WorkResult) and result.truncated:
             return None  # cut by our caps, maybe not by the configured ones: a worker's job

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -149,3 +151,43 @@ def test_the_processes_end_with_the_first_one_even_when_it_is_killed(built, tmp_
             httpx.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=5)
     finally:
         stop_server(server)
+
+
+ORPHAN = """
+import multiprocessing, os, sys, time
+from pathlib import Path
+
+
+def child(marker: str, wait: float) -> None:
+    time.sleep(wait)  # the parent may be gone by now, before the child asks to follow it
+    from santecyber.server.app import end_with_parent
+
+    end_with_parent()
+    Path(marker).write_text("still running")
+
+
+if __name__ == "__main__":
+    marker, leave = sys.argv[1], sys.argv[2] == "leave"
+    process = multiprocessing.get_context("spawn").Process(target=child, args=(marker, 1.0))
+    process.start()
+    print(process.pid, flush=True)
+    if leave:
+        os._exit(0)  # gone before the child's request, with no chance to stop it
+    process.join()
+"""
+
+
+@pytest.mark.parametrize("parent", ["leave", "stay"])
+def test_a_process_whose_parent_died_before_it_started_ends(tmp_path, parent):
+    """uvicorn's first process killed while the others import the app: they end at once."""
+    script, marker = tmp_path / "orphan.py", tmp_path / "marker"
+    script.write_text(ORPHAN)
+    done = subprocess.run(
+        [sys.executable, str(script), str(marker), parent], capture_output=True, text=True
+    )
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists()
+    assert marker.exists() == (parent == "stay")

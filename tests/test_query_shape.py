@@ -88,6 +88,12 @@ def test_one_pattern_queries_are_recognised(query: str) -> None:
         "SELECT * { ?s ?p ?o }" + "\n#" * MAX_TOKENS,
         "SELECT * { " + "a." * 4000,  # each character read once, not once per token
         "SELECT * { ?s ?p ?o } LIMIT 9223372036854775808",  # pyoxigraph's error, from a worker
+        # spaces and digits that Python's \s and \d take, SPARQL does not
+        "SELECT * { ?s ?p ?o } LIMIT \u0663\u0660\u0660",
+        "SELECT * { ?s ?p ?o } LIMIT \uff13",
+        "SELECT * { ?s ?p ?o }\u00a0",
+        "SELECT * { ?s ?p ?o }\u2003LIMIT\u20031",
+        "CONSTRUCT WHERE { ?s ?p ?o }\x0c",
     ],
 )
 def test_anything_else_is_not(query: str) -> None:
@@ -191,7 +197,15 @@ def test_more_rows_than_the_server_keeps_go_to_a_worker(live_server, built):
 
 
 def test_a_bad_lookup_gets_the_same_error_as_anywhere(live_server):
+    """Where pyoxigraph finds the error (the end of the text, for a variable selected
+    twice) is in the text as sent, not in the one the server sends the store."""
+    twice = "SELECT ?x ?x { ?s ?p ?o }\n# a note\n"
     with live_server.client() as client:
-        response = client.post("/sparql", data={"query": "SELECT * { ?s nosuch:p ?o }"})
-    assert response.status_code == 400
-    assert "undeclared prefix 'nosuch:'" in response.json()["error"]
+        prefix = client.post("/sparql", data={"query": "SELECT * { ?s nosuch:p ?o }"})
+        here = client.post("/sparql", data={"query": twice})
+        worker = client.post("/sparql", data={"query": twice.replace("{", "{ {") + "}"})
+    assert prefix.status_code == 400
+    assert "undeclared prefix 'nosuch:'" in prefix.json()["error"]
+    assert here.status_code == worker.status_code == 400
+    assert (here.json()["line"], here.json()["column"]) == (3, 1)
+    assert here.json()["error"] == worker.json()["error"].replace("3, column 2", "3, column 1")
