@@ -22,7 +22,7 @@ build/CURRENT: $(STAMP) $(shell find data ontology shapes -type f 2>/dev/null)
 build: build/CURRENT
 
 serve: build
-	$(BIN)/santecyber serve --host $(HOST) --port $(PORT)
+	$(BIN)/santecyber serve --host $(HOST) --port $(PORT) $(if $(PROCESSES),--processes $(PROCESSES))
 
 # The official SARIF 2.1.0 JSON schema, for tests/test_reports.py (from the npm package that ships it).
 SARIF_SCHEMA := $(VENV)/share/sarif-2.1.0-rtm.5.json
