@@ -1,7 +1,9 @@
 """Runs queries on the store in service, in worker processes, with a cache in front.
 
 Why processes: pyoxigraph cannot cancel a query, so the only way to enforce a time limit and
-get the capacity back is to kill the process running it. Why a cache: analysts send the same
+get the capacity back is to kill the process running it. The exception: a query of one triple
+pattern, whose time its row cap bounds, is run by the server itself when its answer is small
+(``run_here``). Why a cache: analysts send the same
 queries again and again, and the data only changes with a new build (its version is part of
 every key, so a new build never serves stale answers).
 
@@ -275,8 +277,8 @@ class QueryService:
         media_type = negotiate(form, accepted) if form in ("bindings", "boolean", "graph") else None
         media = (media_type,) if media_type else tuple(accepted)
         key = CacheKey(self.refresh(), query, tuple(default_graphs), tuple(named_graphs), media)
-        mine = self.remote is None and not default_graphs and not named_graphs
-        return Plan(key, media_type, one_pattern(query) if mine else None)
+        on_our_store = self.remote is None and not default_graphs and not named_graphs
+        return Plan(key, media_type, one_pattern(query) if on_our_store else None)
 
     async def run(self, plan: Plan, stream: bool = False) -> Answer:
         """The answer to a planned request, from the cache or a worker.
