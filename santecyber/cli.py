@@ -439,16 +439,15 @@ def serve_command(
     """Serve the SPARQL endpoint and the linked data on the built store."""
     import uvicorn
 
-    from santecyber.config import ServerConfig, StoreSettings
+    from santecyber.config import ServerConfig
     from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
 
     # Each process builds its app from the environment (server.app.app_from_environment).
     settings = {"BUILD": str(build_dir), "PROCESSES": str(processes)}
     settings |= {"STORE": store, "STORE_UPDATE": store_update}
     os.environ.update({f"SANTECYBER_{name}": value for name, value in settings.items() if value})
-    try:
-        remote = StoreSettings.from_env()
-        ServerConfig()  # a bad SANTECYBER_* value is told here, not in a traceback per process
+    try:  # a bad SANTECYBER_* value is told here, not in a traceback per process
+        remote = ServerConfig().store
     except ValueError as error:
         raise fail(str(error)) from None
     if remote is None:
