@@ -309,7 +309,9 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
             headers["Content-Length"] = str(answer.stream.size)  # gzip drops it
             if request.method == "HEAD":  # the size is known: the worker need not send it
                 answer.stream.discard()
-                return Response(media_type=answer.media_type, headers=headers)
+                # still a stream, of one empty chunk: the gzip layer then sets the headers
+                # it sets on the GET (Content-Encoding, and no Content-Length to give)
+                return StreamingResponse(iter([b""]), media_type=answer.media_type, headers=headers)
             return StreamedAnswer(answer.stream, answer.media_type, headers)
         return Response(answer.body, media_type=answer.media_type, headers=headers)
 
