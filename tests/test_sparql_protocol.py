@@ -780,6 +780,21 @@ def test_large_answers_are_gzipped_on_request(client, store):
     assert "content-encoding" not in plain.headers and plain.content == response.content
 
 
+@pytest.mark.parametrize("rows", [8, 40, 200, 2000])
+def test_gzipped_answers_of_any_size_decode_to_the_plain_answer(client, rows):
+    """Whole answers are compressed with a window sized to them (server/compression.py):
+    from just over gzip's 1000-byte threshold to past zlib's largest window (32 KiB)."""
+    query = f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} ORDER BY ?s ?p ?o LIMIT {rows}"
+    params, accept = {"query": query, "format": "csv"}, "Accept-Encoding"
+    with client.stream("GET", "/sparql", params=params, headers={accept: "gzip"}) as zipped:
+        raw = b"".join(zipped.iter_raw())
+    plain = client.get("/sparql", params=params, headers={accept: "identity"})
+    assert zipped.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert int(zipped.headers["content-length"]) == len(raw) < len(plain.content)
+    assert gzip.decompress(raw) == plain.content
+    assert len(plain.text.splitlines()) == rows + 1
+
+
 def test_cors_allows_any_origin(client):
     response = client.get(
         "/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://example.org"}
