@@ -782,8 +782,7 @@ def test_large_answers_are_gzipped_on_request(client, store):
 
 @pytest.mark.parametrize("rows", [8, 40, 200, 2000])
 def test_gzipped_answers_of_any_size_decode_to_the_plain_answer(client, rows):
-    """Whole answers are compressed with a window sized to them (server/compression.py):
-    from just over gzip's 1000-byte threshold to past zlib's largest window (32 KiB)."""
+    """From just over gzip's 1000-byte threshold to past zlib's largest window (32 KiB)."""
     query = f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} ORDER BY ?s ?p ?o LIMIT {rows}"
     params, accept = {"query": query, "format": "csv"}, "Accept-Encoding"
     with client.stream("GET", "/sparql", params=params, headers={accept: "gzip"}) as zipped:
