@@ -9,6 +9,7 @@ extension URL that was chosen (``….ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.t
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
-from santecyber.dumps import dump_index, read_redirects
+from santecyber.dumps import REDIRECTS, dump_index, read_redirects
 from santecyber.namespaces import BASE
 from santecyber.server import pages
 from santecyber.server.describe import (
@@ -229,15 +230,21 @@ def context_url(request: Request) -> str:
 def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter:
     """Routes for /id/…, /ontology, /vocab/…, /graph/…, /context.jsonld, /void, /dumps/."""
     router = APIRouter(route_class=LinkedDataRoute)
-    loaded: dict[str, dict[str, str]] = {}
+    loaded: dict[tuple[object, ...], dict[str, str]] = {}
 
     def redirects() -> dict[str, str]:
-        """The redirects table of the build in service (re-read when a new build is served)."""
+        """The redirects table of the build in service, re-read when a new build is served
+        or a build rewrote it (a build that only changes redirects keeps the data version)."""
         version = service.refresh()
-        if version not in loaded:
+        try:
+            seen = os.stat(config.build_dir / REDIRECTS)
+            signature: tuple[object, ...] = (version, seen.st_ino, seen.st_mtime_ns, seen.st_size)
+        except FileNotFoundError:
+            signature = (version,)
+        if signature not in loaded:
             loaded.clear()
-            loaded[version] = read_redirects(config.build_dir)
-        return loaded[version]
+            loaded[signature] = read_redirects(config.build_dir)
+        return loaded[signature]
 
     def not_acceptable(offered: list[str]) -> Response:
         return PlainTextResponse(

@@ -827,6 +827,11 @@ def test_a_new_build_brings_its_redirects_and_pages_without_restart(tmp_path: Pa
             assert moved.headers["location"] == "/id/facility/evil"
             assert client.get("/id/facility/newcomer.nt").status_code == 200
             assert client.get("/dumps/index.json").json()["version"] == "tiny-2"
+            # a build that only changes the redirects keeps the data version
+            (data / "redirects.yaml").write_text("id/facility/eldest-evil: id/facility/evil\n")
+            write_dumps(directory, nquads, data)
+            assert client.get("/id/facility/eldest-evil").status_code == 301
+            assert client.get("/id/facility/older-evil").status_code == 404
     finally:
         stop_server(server)
 
