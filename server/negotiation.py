@@ -177,8 +177,14 @@ def choose_media_type(
 
     No preference at all, or ``*/*``, gives ``default``; aliases (``application/json``…)
     map to the registered type of the same format (by default the aliases of results or of
-    graphs, after ``default``). A type refused with q=0 is never chosen for a range less
-    specific than its refusal: ``text/csv;q=0, */*`` is anything but CSV.
+    graphs, after ``default``). As RFC 9110 12.5.1 says, the most specific range that covers
+    a type gives its quality:
+
+    - a type refused with q=0 is never chosen for a wildcard (``text/csv;q=0, */*`` is
+      anything but CSV), nor for a name: its own or an alias (``text/xml;q=0`` refuses XML
+      results asked for as ``text/xml``, not as ``application/sparql-results+xml``);
+    - a wildcard does not choose a type that a more specific range ranks lower
+      (``text/*;q=0.9, text/csv;q=0.1`` prefers TSV).
 
     >>> choose_media_type(["text/html", "text/*"], ["text/csv", "text/turtle"], "text/csv")
     'text/csv'
@@ -186,30 +192,35 @@ def choose_media_type(
     'application/ld+json'
     >>> choose_media_type(["*/*", "text/csv;q=0"], ["text/csv", "text/turtle"], "text/csv")
     'text/turtle'
+    >>> choose_media_type(["text/*", "text/csv"], ["text/csv", "text/turtle"], "text/csv")
+    'text/turtle'
     """
     if not accepted:
         return default
     if aliases is None:
         aliases = GRAPH_ALIASES if default in GRAPH_FORMATS else RESULT_ALIASES
-    refused: list[str] = []
+    named_refusals: list[str] = []
     if accepted[-1].endswith(REFUSED):  # they come last; most requests have none
-        refused = [aliases.get(r, r) for r in refusals(accepted)]
-    for media_range in accepted:
-        if media_range.endswith(REFUSED):
-            break
-        media_range = aliases.get(media_range, media_range)
+        named_refusals = refusals(accepted)
+    refused = [aliases.get(r, r) for r in named_refusals]
+    ranges = [aliases.get(r, r) for r in accepted if not r.endswith(REFUSED)]
+    for index, (written, media_range) in enumerate(zip(accepted, ranges, strict=False)):
         specificity = _specificity(media_range)
-        if specificity == 0:
-            candidates: Sequence[str] = (media_range,) if media_range in supported else ()
-        else:  # a wildcard: the default first, then in the order of ``supported``
-            candidates = (default, *supported)
-            if specificity == 1:
-                candidates = [t for t in candidates if t.startswith(media_range[:-1])]
+        if specificity == 0:  # a name: refused only by itself or by the name it stands for
+            if media_range in supported and not {written, media_range} & set(named_refusals):
+                return media_range
+            continue
+        # a wildcard: the default first, then in the order of ``supported``
+        candidates: Sequence[str] = (default, *supported)
+        if specificity == 1:
+            candidates = [t for t in candidates if t.startswith(media_range[:-1])]
+        ranked_lower = ranges[index + 1 :]  # sorted by quality: these have less
         for candidate in candidates:
-            if not refused or not any(
-                _covers(r, candidate) and _specificity(r) <= specificity for r in refused
-            ):
-                return candidate
+            if any(_covers(r, candidate) and _specificity(r) <= specificity for r in refused):
+                continue
+            if any(_covers(r, candidate) and _specificity(r) < specificity for r in ranked_lower):
+                continue  # its own range, further down, gives it a lower quality
+            return candidate
     raise NotAcceptable(supported, accepted)
 
 

@@ -304,6 +304,11 @@ def test_plain_options_answers_with_allow(live_server: LiveServer, path: str) ->
         ("text/*;q=0, */*;q=0.5", "application/n-triples"),
         ("*/*;q=0, text/html", "text/html"),
         ("application/n-triples;q=0, application/json;q=0, application/*", "application/rdf+xml"),
+        # refusing an alias refuses that name, not the type asked for by its own
+        ("application/json;q=0, application/ld+json", "application/ld+json"),
+        ("application/xml;q=0, application/rdf+xml", "application/rdf+xml"),
+        # the most specific range gives a type its quality, under a wildcard too
+        ("*/*;q=0.9, text/turtle;q=0.1", "application/n-triples"),
     ],
 )
 def test_q_values_choose_the_format(live_server: LiveServer, accept: str, expected: str) -> None:

@@ -296,6 +296,10 @@ def test_describe_returns_the_resource_triples(client, store):
         ("application/json", "application/sparql-results+json"),
         ("*/*", "application/sparql-results+json"),
         (None, "application/sparql-results+json"),
+        # the most specific range gives a type its quality (RFC 9110 12.5.1)
+        ("text/*;q=0.9, text/csv;q=0.1", "text/tab-separated-values"),
+        ("*/*, application/sparql-results+json;q=0.1", "application/sparql-results+xml"),
+        ("application/sparql-results+json;q=0.5, */*;q=0.9", "application/sparql-results+xml"),
     ],
 )
 def test_accept_with_q_values_and_wildcards(client, accept, expected):
@@ -323,6 +327,13 @@ def test_accept_with_q_values_and_wildcards(client, accept, expected):
             ATTACKS,
             "application/*;q=0, application/sparql-results+xml",
             "application/sparql-results+xml",
+        ),
+        # refusing an alias refuses that name, not the type asked for by its own
+        (ATTACKS, "text/xml;q=0, application/sparql-results+xml", "application/sparql-results+xml"),
+        (
+            ATTACKS,
+            "application/json;q=0, application/sparql-results+json",
+            "application/sparql-results+json",
         ),
         (CONSTRUCT_ATTACKS, "text/turtle;q=0, */*", "application/n-triples"),
         (None, "text/turtle;q=0, */*", "application/ld+json"),  # the service description
