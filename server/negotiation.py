@@ -270,7 +270,8 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 def negotiate_language(request: Request, languages: Sequence[str]) -> str:
     """``?lang=`` first (one of ``languages``, in any case), then the first language of
-    Accept-Language that we speak, else ``languages[0]``; a bad ``lang=`` is 400 naming it.
+    Accept-Language that we speak, else the first of ``languages`` not refused with q=0
+    (``languages[0]`` if all are); a bad ``lang=`` is 400 naming it.
 
     >>> from starlette.requests import Request as R
     >>> header = [(b"accept-language", b"de-DE, en;q=0.8, fr;q=0.5")]
@@ -290,9 +291,11 @@ def negotiate_language(request: Request, languages: Sequence[str]) -> str:
             known = ", ".join(languages)
             raise HTTPException(400, f"parameter 'lang': {values[0][:20]!r} is not one of {known}")
         return asked
-    for tag in accepted_media_types(request.headers.get("accept-language")):
-        if tag.endswith(";q=0") or tag == "*":  # refused ones come last; * adds nothing
+    tags = accepted_media_types(request.headers.get("accept-language"))
+    for tag in tags:
+        if tag.endswith(REFUSED) or tag == "*":  # refused ones come last; * adds nothing
             break
         if (primary := tag.split("-")[0]) in languages:
             return primary
-    return languages[0]
+    refused = set(refusals(tags))
+    return next((language for language in languages if language not in refused), languages[0])

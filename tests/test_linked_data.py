@@ -594,7 +594,8 @@ def test_the_dumps_page_says_it_varies_by_language(live_server: LiveServer) -> N
 
 
 @pytest.mark.parametrize(
-    ("accept_language", "lang"), [("en-GB;q=0", "fr"), ("en-GB;q=0, fr;q=0.1", "fr")]
+    ("accept_language", "lang"),
+    [("en-GB;q=0", "fr"), ("en-GB;q=0, fr;q=0.1", "fr"), ("fr;q=0", "en"), ("fr;q=0, de", "en")],
 )
 def test_a_language_refused_with_q_0_is_not_served(
     live_server: LiveServer, accept_language: str, lang: str
