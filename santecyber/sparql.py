@@ -179,6 +179,10 @@ XML_FORBIDDEN_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 XML_FORBIDDEN_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 XML_FORBIDDEN = re.compile(b"[" + re.escape(XML_FORBIDDEN_BYTES) + rb"]|\xef\xbf[\xbe\xbf]")
 XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
+#: how pyoxigraph's RDF/XML writer opens the element of a predicate IRI that has no suffix
+#: that an XML name can be (``http://e.org/1``, ``urn:x:``), leaving the document unreadable
+UNNAMED_ELEMENT = b"<oxprefix: "
+UNNAMED_PREDICATE = re.compile(rb'<oxprefix: xmlns:oxprefix="([^"]*)"')
 #: formats that carry any string, to name in the refusal
 CARRY_ANY_STRING = {"graph": "Turtle, N-Triples or JSON-LD", "bindings": "JSON, CSV or TSV"}
 
@@ -194,7 +198,12 @@ class WriteFilter:
 class XmlChecked(WriteFilter):
     r"""Passes pyoxigraph's XML on to ``output`` and raises NotRepresentable at the first
     character XML 1.0 cannot carry: pyoxigraph writes them as they are, so the client would
-    get a 200 whose document does not parse.
+    get a 200 whose document does not parse. The same for RDF/XML's element of a predicate
+    IRI without an XML name at its end. Carriage returns become ``&#13;``.
+
+    >>> out = io.BytesIO()
+    >>> XmlChecked(out, "bindings").write(b"<literal>a\r\nb</literal>"), out.getvalue()
+    (23, b'<literal>a&#13;\nb</literal>')
 
     >>> XmlChecked(io.BytesIO(), "bindings").write(b"<literal>a\x01</literal>")
     Traceback (most recent call last):
@@ -204,7 +213,7 @@ class XmlChecked(WriteFilter):
     def __init__(self, output: BinaryIO, form: str) -> None:
         self.output = output
         self.form = form
-        self.tail = b""  # a U+FFFE/U+FFFF may be split between two writes
+        self.tail = b""  # a U+FFFE/U+FFFF or an element name may be split between writes
 
     def write(self, data: bytes) -> int:
         seen = self.tail + data
@@ -222,8 +231,20 @@ class XmlChecked(WriteFilter):
                 f" ask for {CARRY_ANY_STRING.get(self.form, 'another format')}",
                 [media_type for media_type in formats if media_type not in XML_TYPES],
             )
-        self.tail = bytes(data[-2:])
-        return self.output.write(data)
+        if self.form == "graph" and UNNAMED_ELEMENT in seen:
+            found_iri = UNNAMED_PREDICATE.search(seen)
+            which = f" <{found_iri[1].decode()}>" if found_iri else ""
+            raise NotRepresentable(
+                f"the answer has a predicate{which} that RDF/XML cannot write: an element name"
+                " must end it, and no suffix of this IRI is one (XML's NCName): ask for"
+                f" {CARRY_ANY_STRING['graph']}",
+                [media_type for media_type in GRAPH_FORMATS if media_type not in XML_TYPES],
+            )
+        self.tail = bytes(seen[-len(UNNAMED_ELEMENT) :])
+        # pyoxigraph writes a carriage return as it is, and XML parsers read it as a line
+        # feed; outside markup (where its XML has none), the reference keeps it
+        self.output.write(data.replace(b"\r", b"&#13;") if b"\r" in data else data)
+        return len(data)
 
 
 class AnswerFull(Exception):

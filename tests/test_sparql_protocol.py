@@ -214,13 +214,33 @@ def test_xml_is_406_for_a_character_xml_cannot_carry(client, character, form, xm
         assert [t.object.value for t in triples] == [f"a{character}b"]
 
 
+@pytest.mark.parametrize("predicate", ["http://e.org/1", "http://e.org/", "urn:x:1", "x:"])
+def test_rdf_xml_is_406_for_a_predicate_no_element_name_can_end(client, predicate):
+    """RDF/XML writes a predicate as an element whose name ends the IRI: pyoxigraph wrote
+    ``<oxprefix:>`` for these, a 200 that no XML parser reads."""
+    query = f'CONSTRUCT {{ <http://e.org/s> <{predicate}> "x" }} WHERE {{}}'
+    refused = client.get("/sparql", params={"query": query, "format": "rdfxml"})
+    carried = client.get("/sparql", params={"query": query, "format": "nt"})
+    assert refused.status_code == 406, refused.text
+    assert f"<{predicate}>" in refused.json()["error"]
+    assert "application/rdf+xml" not in refused.json()["supported"]
+    assert [
+        t.predicate.value for t in ox.parse(carried.content, format=ox.RdfFormat.N_TRIPLES)
+    ] == [predicate]
+    fine = f'CONSTRUCT {{ <http://e.org/s> <{predicate}a> "x" }} WHERE {{}}'
+    written = client.get("/sparql", params={"query": fine, "format": "rdfxml"})
+    assert written.status_code == 200 and ET.fromstring(written.content) is not None
+
+
 @pytest.mark.parametrize("format_name", ["xml", "rdfxml"])
 def test_xml_answers_without_such_characters_still_parse(client, format_name):
     form = "SELECT ?x WHERE" if format_name == "xml" else "CONSTRUCT { <x:a> <x:p> ?x } WHERE"
-    query = f'{form} {{ BIND("tab\\t, newline\\n, é, 🏥" AS ?x) }}'
+    query = f'{form} {{ BIND("tab\\t, newline\\n, cr\\r, crlf\\r\\n, é, 🏥" AS ?x) }}'
     response = client.get("/sparql", params={"query": query, "format": format_name})
     assert response.status_code == 200, response.text
-    assert "tab\t, newline\n, é, 🏥" in "".join(ET.fromstring(response.content).itertext())
+    # a raw carriage return would be read back as a line feed (XML 1.0 2.11)
+    text = "".join(ET.fromstring(response.content).itertext())
+    assert "tab\t, newline\n, cr\r, crlf\r\n, é, 🏥" in text
 
 
 @pytest.mark.parametrize("format_name", ["json", "xml", "csv", "tsv"])

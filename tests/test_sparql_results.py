@@ -140,3 +140,16 @@ def test_the_xml_check_finds_a_noncharacter_split_between_writes():
     checked.write("<literal>a\uffff".encode()[:-1])
     with pytest.raises(NotRepresentable, match="U\\+FFFF"):
         checked.write(b"\xbf</literal>")
+
+
+@pytest.mark.parametrize("split", range(len(b"\t\t<oxprefix: xmlns")))
+def test_the_xml_check_finds_an_unnamed_predicate_split_between_writes(split):
+    """pyoxigraph writes an element without a name for a predicate such as
+    ``http://e.org/1``: RDF/XML cannot carry it, wherever the writes cut it."""
+    text = b'\t\t<oxprefix: xmlns:oxprefix="http://e.org/1">x</oxprefix:>'
+    checked = XmlChecked(io.BytesIO(), "graph")
+    with pytest.raises(NotRepresentable, match="predicate"):
+        checked.write(text[:split])
+        checked.write(text[split:])
+    results = XmlChecked(io.BytesIO(), "bindings")  # in XML results, text like any other
+    results.write(b"<literal>&lt;oxprefix: </literal>")
