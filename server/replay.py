@@ -22,8 +22,9 @@ from santecyber.server.negotiation import etag_matches
 
 #: the request headers that responses may depend on; a response varying on another is not kept
 KEYED_HEADERS = (b"accept", b"accept-encoding", b"accept-language", b"content-type", b"origin")
-#: Host and scheme too: pages and the service description write absolute URLs of this server
-REQUEST_HEADERS = (b"host", *KEYED_HEADERS)
+#: Host and scheme too: pages and the service description write absolute URLs of this server;
+#: Content-Encoding: an encoded body is refused (415), whatever bytes it holds
+REQUEST_HEADERS = (b"host", b"content-encoding", *KEYED_HEADERS)
 #: headers a 304 leaves out (RFC 9110 15.4.5: it describes the representation, has no body)
 BODY_HEADERS = {b"content-type", b"content-length", b"content-encoding"}
 CACHE_HEADER = b"x-santecyber-cache"

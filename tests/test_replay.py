@@ -49,6 +49,19 @@ def test_other_accept_or_encoding_is_not_the_recorded_answer(
     assert zipped.headers["content-encoding"] == "gzip" and zipped.content == as_json.content
 
 
+def test_an_encoded_request_body_is_not_the_recorded_one(client: httpx.Client) -> None:
+    """The same bytes sent with Content-Encoding are refused (415: bodies are not
+    decoded), however often they were answered without it."""
+    headers = {"Content-Type": "application/sparql-query"}
+    body = QUERY.encode()
+    plain = [client.post("/sparql", content=body, headers=headers) for _ in range(2)]
+    encoded = client.post("/sparql", content=body, headers={**headers, "Content-Encoding": "gzip"})
+    assert [response.status_code for response in plain] == [200, 200]
+    assert plain[1].headers["x-santecyber-cache"] == "hit"
+    assert encoded.status_code == 415, encoded.text
+    assert "Content-Encoding" in encoded.json()["error"]
+
+
 def test_conditional_get_of_a_replayed_answer_is_304(client: httpx.Client) -> None:
     first = client.get("/sparql", params={"query": QUERY})
     client.get("/sparql", params={"query": QUERY})
