@@ -11,6 +11,9 @@ registered on the app, for OpenAPI, and the middleware above (security headers, 
 gzip, CORS) sees them as before.
 
 Paths are matched as sent: behind ``--root-path`` the requests take the routed way.
+
+A route may list the method ``*``: it takes the methods that no route of its path lists
+(``TRACE``, ``PROPFIND``…), which FastAPI would answer with its own 405.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from fastapi.routing import APIRoute
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+#: the method that a route lists to take every method no other route of its path takes
+ANY_OTHER_METHOD = "*"
 
 
 class DirectRoutes:
@@ -45,7 +51,10 @@ class DirectRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            endpoint = self.endpoints.get((scope["path"], scope["method"]))
+            path = scope["path"]
+            endpoint = self.endpoints.get((path, scope["method"])) or self.endpoints.get(
+                (path, ANY_OTHER_METHOD)
+            )
             if endpoint is not None:
                 await endpoint(scope, receive, send)
                 return

@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from santecyber.config import ServerConfig
 from santecyber.query_policy import READ_ONLY_MESSAGE, QueryRefused, QuerySyntaxError
+from santecyber.server.direct_routes import ANY_OTHER_METHOD
 from santecyber.server.negotiation import (
     BadFormat,
     NotAcceptable,
@@ -404,7 +405,10 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
         return Response(status_code=204, headers={"Allow": ALLOW})
 
     router.add_api_route(
-        "/sparql", not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
+        "/sparql",
+        not_allowed,
+        methods=["PUT", "DELETE", "PATCH", ANY_OTHER_METHOD],  # TRACE… (direct_routes.py)
+        include_in_schema=False,
     )
     router.add_api_route("/sparql", options, methods=["OPTIONS"], include_in_schema=False)
     return router

@@ -686,7 +686,7 @@ def test_two_queries_or_update_in_get(client):
     assert load.status_code == 403 and "read-only" in load.json()["error"]
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE", "PROPFIND", "MKCOL"])
 def test_other_methods_are_405_with_allow(client, method):
     response = client.request(method, "/sparql", content="ASK {}")
     assert response.status_code == 405
