@@ -307,6 +307,8 @@ class RowsWithin(WriteFilter):
 
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+#: FROM or FROM NAMED, in a query's code (an IRI with "from" in it only costs a listing)
+DATASET_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
 _PREFIXED = {"text/turtle", "application/trig", "application/rdf+xml"}
 
 
@@ -340,11 +342,23 @@ def run_query(
     check_nesting(query)  # before pyoxigraph parses it: past ~3,000 levels its stack overflows
     check_no_hidden_service(query)
     options: dict[str, object] = {"prefixes": PREFIXES}
+    # each graph once: the same one given twice would count its triples twice
+    default_graphs, named_graphs = (
+        list(dict.fromkeys(default_graphs)),
+        list(dict.fromkeys(named_graphs)),
+    )
     if default_graphs:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
-    # Otherwise the store's default graph: the merge of all graphs, written by the build.
     if named_graphs:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
+    if (default_graphs or named_graphs) and DATASET_CLAUSE.search(code_only(query)):
+        # the protocol's dataset replaces the query's FROM and FROM NAMED (SPARQL 1.1
+        # Protocol 2.1.4), the side it leaves out too, as if the query had none: pyoxigraph
+        # would keep the query's clause for that side
+        options.setdefault("default_graph", ox.DefaultGraph())
+        options.setdefault("named_graphs", list(store.named_graphs()))
+    # Otherwise the store's default graph (the merge of all graphs, written by the build)
+    # and all its named graphs, unless the query says otherwise.
     try:
         result = store.query(query, **options)
     except SyntaxError as error:

@@ -155,6 +155,38 @@ def test_two_default_graphs_are_merged(client, store):
     assert json_rows(response.content) == expected
 
 
+def test_the_protocol_dataset_replaces_the_querys_from_clauses(client, store):
+    """SPARQL 1.1 Protocol 2.1.4: the dataset of the request, not the query's FROM and FROM
+    NAMED; the side it leaves out is what it is without parameters (documented above)."""
+    first, second = source_graphs(store)[:2]
+    count = "SELECT (COUNT(*) AS ?n) {} WHERE {{ ?s ?p ?o }}"
+    graphs = "SELECT DISTINCT ?g {} WHERE {{ GRAPH ?g {{ }} }} ORDER BY ?g"
+
+    def asked(query: str, **dataset: str) -> list[dict[str, str]]:
+        response = client.get("/sparql", params={"query": query, **dataset})
+        assert response.status_code == 200, response.text
+        return json_rows(response.content)
+
+    def in_store(query: str) -> list[dict[str, str]]:  # pyoxigraph alone, no parameters
+        return [{"n" if "COUNT" in query else "g": r[0].value} for r in store.query(query)]
+
+    from_first, named_first = f"FROM <{first}>", f"FROM NAMED <{first}>"
+    dataset = {"named-graph-uri": second}
+    assert asked(count.format(from_first), **dataset) == in_store(count.format(""))
+    dataset = {"default-graph-uri": second}
+    assert asked(count.format(from_first), **dataset) == in_store(count.format(f"FROM <{second}>"))
+    assert asked(graphs.format(named_first), **dataset) == in_store(graphs.format(""))
+    assert len(in_store(graphs.format(""))) > 2  # all of them, not the one FROM NAMED gave
+    assert asked(graphs.format(named_first)) == [{"g": first}]  # without parameters: the query's
+    twice = [
+        ("query", count.format("")),
+        ("default-graph-uri", first),
+        ("default-graph-uri", first),
+    ]
+    response = client.get("/sparql", params=twice)
+    assert json_rows(response.content) == in_store(count.format(from_first))
+
+
 # result formats
 
 
