@@ -389,6 +389,8 @@ class QueryService:
         if isinstance(error, WorkerLost):
             LOG.warning("%s; query: %.200r", error, request.query)
             self._replace(worker)
+            if error.crashed:  # not worth a retry: this query's fault, not the server's load
+                return QueryRefused(str(error), 400)
             return QueryUnavailable(str(error), error.timed_out)
         worker.kill()
         self._replace(worker)

@@ -85,12 +85,21 @@ class WorkError:
     supported: tuple[str, ...] = field(default=())
 
 
-class WorkerLost(Exception):
-    """The worker was killed (time limit) or died (crash, out of memory)."""
+CRASHED_MESSAGE = (
+    "the query crashed its worker (segmentation fault), and would again: pyoxigraph's parser"
+    " runs out of stack on a chain of thousands of operators or path steps (1+1+…, a/a/…):"
+    " write it shorter"
+)
 
-    def __init__(self, message: str, timed_out: bool) -> None:
+
+class WorkerLost(Exception):
+    """The worker was killed (time limit) or died (crash, out of memory). ``crashed``: by a
+    segmentation fault, which the same query would cause again."""
+
+    def __init__(self, message: str, timed_out: bool, crashed: bool = False) -> None:
         super().__init__(message)
         self.timed_out = timed_out
+        self.crashed = crashed
 
 
 def _serialised(result: QueryResult, request: WorkRequest, output: BinaryIO | None) -> WorkResult:
@@ -294,6 +303,8 @@ class QueryWorker:
     def _died(self) -> WorkerLost:
         self.kill()
         code = self.process.exitcode
+        if code == -signal.SIGSEGV:  # how pyoxigraph's parser ends when it runs out of stack
+            return WorkerLost(CRASHED_MESSAGE, timed_out=False, crashed=True)
         # past its address-space cap, pyoxigraph aborts or the kernel kills: the likely cause
         reason = " (out of memory)" if code in (-signal.SIGABRT, -signal.SIGKILL) else ""
         return WorkerLost(f"the query worker stopped while running this query{reason}", False)

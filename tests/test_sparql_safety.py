@@ -448,6 +448,28 @@ def test_nesting_deep_enough_to_crash_the_parser_is_400_where_it_is(live_server,
     assert shallow.status_code == 200, shallow.text
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ASK { FILTER(1" + "+1" * 12_000 + " > 0) }",
+        "ASK { FILTER(true" + " || true" * 12_000 + ") }",
+    ],
+    ids=["sum", "disjunction"],
+)
+def test_a_chain_that_crashes_the_parser_is_400_not_retry_later(live_server, query):
+    """Flat chains have no brackets to count: pyoxigraph's parser runs out of stack on them
+    and takes its worker down. That is no reason to try again later (503, Retry-After): the
+    same query crashes the next worker too."""
+    with live_server.client() as client:
+        crashed = [client.post("/sparql", content=query, headers=SPARQL_QUERY) for _ in range(2)]
+        after = client.get("/sparql", params={"query": "ASK { ?a a sc:Attack }"})
+    for response in crashed:
+        assert response.status_code == 400, response.text
+        assert "segmentation fault" in response.json()["error"]
+        assert "retry-after" not in response.headers
+    assert after.status_code == 200 and after.json()["boolean"] is True
+
+
 def padded(length: int) -> str:
     base = "ASK { ?a a sc:Attack } #"
     return base + "x" * (length - len(base))
