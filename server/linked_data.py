@@ -253,9 +253,11 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             headers={"Vary": "Accept"},
         )
 
-    def not_found(media_type: str, lang: str, iri: str, headers: dict[str, str]) -> Response:
+    def not_found(
+        request: Request, media_type: str, lang: str, iri: str, headers: dict[str, str]
+    ) -> Response:
         if media_type == "text/html":
-            html = pages.render_not_found(iri, lang)
+            html = pages.render_not_found(iri, lang, request)
             return Response(html, status_code=404, media_type="text/html", headers=headers)
         return PlainTextResponse(
             f"404 Not Found: {iri} is not in the graph\n", status_code=404, headers=headers
@@ -287,13 +289,13 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             headers["Content-Language"] = lang
         iri = target.iri
         if iri is None:
-            return not_found(media_type, lang, BASE + target.path, headers)
+            return not_found(request, media_type, lang, BASE + target.path, headers)
         if target.path.startswith("graph/"):
             description = await describe_graph(service, iri)
         else:
             description = await describe(service, iri)
         if not description.exists:
-            return not_found(media_type, lang, iri, headers)
+            return not_found(request, media_type, lang, iri, headers)
         headers["Link"] = link_header(target.path)
         if description.truncated:
             headers["X-Santecyber-Truncated"] = "true"
@@ -333,7 +335,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             return bad_request(error)
         if rendered is None:
             return Response(
-                pages.render_not_found(BASE + f"id/{kind}/", lang),
+                pages.render_not_found(BASE + f"id/{kind}/", lang, request),
                 status_code=404,
                 media_type="text/html",
             )
@@ -420,7 +422,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         if not extension:
             headers["Content-Location"] = f"/void.{MEDIA_EXTENSIONS[media_type]}"
         if media_type == "text/html":
-            html = await pages.render_void(service, description, config.build_dir, lang)
+            html = await pages.render_void(service, description, config.build_dir, lang, request)
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
         body = description.serialize(media_type, context_url(request))
         return Response(body, media_type=media_type, headers=headers)
@@ -448,7 +450,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         if media_type == "application/json" or request.headers.get("accept") is None:
             return JSONResponse(index, headers=headers)
         lang = negotiate_language(request, pages.LANGUAGES)
-        html = pages.render_dumps(index, lang)
+        html = pages.render_dumps(index, lang, request)
         headers["Content-Language"] = lang
         return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 

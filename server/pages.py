@@ -241,7 +241,7 @@ INVERSE_NAMES: dict[str, tuple[str, str]] = {
     f"{SC}involvedSoftware": ("Attaques où il est en cause", "Attacks involving it"),
     f"{SC}authority": ("Interventions", "What it did"),
     f"{SC}relatedIncident": ("Incidents liés", "Related incidents"),
-    f"{SCHEMA}publisher": ("Articles publiés", "Articles it published"),
+    f"{SCHEMA}publisher": ("Ce qu'il publie", "What it publishes"),  # articles, software
     f"{SCHEMA}about": ("Articles à son sujet", "Articles about it"),
     f"{SCHEMA}mentions": ("Articles qui le mentionnent", "Articles that mention it"),
     f"{SC}relays": ("Articles qui le relaient", "Articles relaying it"),
@@ -349,6 +349,7 @@ class Part:
 
 @dataclass
 class TimelineEntry:
+    anchor: str  # the fragment of its IRI (#date-1), where links to it land
     date: str
     what: str
     precision: str
@@ -576,6 +577,7 @@ class PageBuilder:
             return term.value if isinstance(term, ox.Literal) else self.names.name(term.value)
 
         return TimelineEntry(
+            anchor=part.split("#", 1)[1],
             date=name("dateValue"),
             what=name("qualifiedProperty"),
             precision=name("datePrecision"),
@@ -700,11 +702,16 @@ def alternates(path: str) -> list[dict[str, str]]:
     ]
 
 
-def common(lang: str, request: Request | None = None) -> dict[str, object]:
-    """What base.html needs on every page."""
+def common(lang: str, request: Request) -> dict[str, object]:
+    """What base.html needs on every page (``here``: where the language switch leads)."""
     other = "en" if lang == "fr" else "fr"
-    path = request.url.path if request is not None else "/id/"
-    return {"lang": lang, "t": UI[lang], "other_lang": other, "here": path, "kinds": KINDS}
+    return {
+        "lang": lang,
+        "t": UI[lang],
+        "other_lang": other,
+        "here": request.url.path,
+        "kinds": KINDS,
+    }
 
 
 async def render_resource(
@@ -792,9 +799,9 @@ async def source_statements(
     return group_statements(quads, labels, ref, lang)
 
 
-def render_not_found(iri: str, lang: str) -> str:
+def render_not_found(iri: str, lang: str, request: Request) -> str:
     return environment.get_template("not_found.html").render(
-        **common(lang), iri=iri, jsonld=web_page(UI[lang]["not_found"])
+        **common(lang, request), iri=iri, jsonld=web_page(UI[lang]["not_found"])
     )
 
 
@@ -1086,7 +1093,7 @@ async def void_description(service: QueryService, build_dir: Path, base_url: str
 
 
 async def render_void(
-    service: QueryService, description: Description, build_dir: Path, lang: str
+    service: QueryService, description: Description, build_dir: Path, lang: str, request: Request
 ) -> str:
     ref = await reference(service)
     rows = await select(
@@ -1105,7 +1112,7 @@ async def render_void(
         key=lambda g: g["iri"],
     )
     return environment.get_template("void.html").render(
-        **common(lang),
+        **common(lang, request),
         graphs=graphs,
         dumps=dump_index(build_dir),
         jsonld=web_page(UI[lang]["void"]),
@@ -1113,7 +1120,7 @@ async def render_void(
     )
 
 
-def render_dumps(index: dict, lang: str) -> str:
+def render_dumps(index: dict, lang: str, request: Request) -> str:
     return environment.get_template("dumps.html").render(
-        **common(lang), dumps=index, jsonld=web_page(UI[lang]["dumps"], "CollectionPage")
+        **common(lang, request), dumps=index, jsonld=web_page(UI[lang]["dumps"], "CollectionPage")
     )

@@ -126,6 +126,25 @@ def test_links_keep_the_chosen_language(live_server: LiveServer) -> None:
     assert all("lang=en" in urlsplit(href).query for href in local), local
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/void", 200), ("/dumps/", 200), ("/id/facility/", 200), ("/id/facility/nope", 404)],
+)
+def test_the_language_switch_and_the_menu_stay_on_the_page(
+    live_server: LiveServer, path: str, status: int
+) -> None:
+    """The other language of a page is that page (the VoID, dumps and 404 pages once
+    switched to /id/), and every link of the menu keeps the language."""
+    with live_server.client() as client:
+        response = client.get(path, headers={"Accept": "text/html"}, params={"lang": "en"})
+    assert response.status_code == status
+    document = parse_html(response.text)
+    switch = [a for a in document.all("a") if a.attrs.get("hreflang") == "fr"]
+    assert [a.attrs["href"] for a in switch] == [f"{path}?lang=fr"]
+    menu = [a.attrs["href"] for a in document.first("nav").all("a") if a not in switch]
+    assert len(menu) > 4 and all("lang=en" in urlsplit(href).query for href in menu), menu
+
+
 # --- facts, sources, conflicts, timelines ---------------------------------------------------
 
 
@@ -207,6 +226,30 @@ def test_attacks_show_a_timeline_with_precision(live_server: LiveServer, store: 
             assert len(entries) == len(dates), attack
             for _, value, precision in dates:
                 assert any(e.startswith(value) and f"Precision: {precision}" in e for e in entries)
+
+
+def test_links_to_a_part_land_on_it(live_server: LiveServer, store: ox.Store) -> None:
+    """Every link to ``page#part`` (a date, an address…) finds an element with that id on
+    the page; dates on the timeline once had none, so their links landed at the top."""
+    subjects = rows(store, "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }")
+    documents = {path_of(r["s"].split("#")[0]) for r in subjects if r["s"].startswith(BASE)}
+    fragments: dict[str, set[str]] = {}  # page path → the ids links ask for
+    ids: dict[str, set[str]] = {}
+    with live_server.client() as client:
+        for path in sorted(documents):
+            response = client.get(path, headers={"Accept": "text/html"}, params={"lang": "en"})
+            if response.status_code != 200:  # graphs and the ontology: not all are pages
+                continue
+            document = parse_html(response.text)
+            ids[path] = {node.attrs["id"] for node in document.all() if "id" in node.attrs}
+            for link in document.all("a"):
+                target = urlsplit(link.attrs.get("href", ""))
+                if target.fragment and target.path in documents:
+                    fragments.setdefault(target.path, set()).add(target.fragment)
+    assert any(f.startswith("date-") for found in fragments.values() for f in found)
+    missing = {p: found - ids.get(p, set()) for p, found in fragments.items()}
+    missing = {p: found for p, found in missing.items() if found}
+    assert not missing, missing
 
 
 def test_facilities_operators_vendors_link_both_ways(
