@@ -108,6 +108,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             "X-Santecyber-Byte-Limit",
             "X-Santecyber-Cache",
             "Warning",
+            "Link",  # the other formats of a resource, the pages of a listing
+            "Content-Location",
         ],
     )
     # Level 5: most of level 9's gain at a fraction of its cost on the event loop.

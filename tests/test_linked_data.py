@@ -286,6 +286,20 @@ def test_plain_options_answers_with_allow(live_server: LiveServer, path: str) ->
     assert "GET" in preflight.headers["access-control-allow-methods"]
 
 
+def test_scripts_on_other_sites_can_read_the_links_to_other_formats(live_server: LiveServer):
+    """A notebook in a browser reads Link and Content-Location only if CORS exposes them."""
+    with live_server.client() as client:
+        response = client.get(
+            "/id/facility/chu-rennes",
+            headers={"Origin": "https://example.org", "Accept": "text/turtle"},
+        )
+    assert response.headers["link"] and response.headers["content-location"]
+    exposed = {
+        h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
+    }
+    assert {"link", "content-location", "etag"} <= exposed
+
+
 # --- negotiation ----------------------------------------------------------------------------
 
 
