@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from santecyber.errors import InputError, Location, Problem
+from santecyber.errors import InputError, Location, Problem, not_a_file
 from santecyber.namespaces import SC, VOCAB, reference_graph
 from santecyber.paths import ONTOLOGY_DIR
 
@@ -42,6 +42,8 @@ def parse_turtle(path: Path) -> list[ox.Triple]:
     """Parse a Turtle file (past a byte order mark); a syntax error names file, line, column."""
     from santecyber.rdf_inputs import open_rdf
 
+    if (why := not_a_file(path, "Turtle file")) is not None:  # a FIFO would hang the build
+        raise InputError([Problem(Location.of(path), why)])
     try:
         with open_rdf(path) as stream:
             return list(ox.parse(stream, format=ox.RdfFormat.TURTLE))

@@ -7,11 +7,13 @@ are checked by ``santecyber.loaders.records`` once every file is read.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
+import pyoxigraph as ox
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -19,6 +21,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -45,8 +49,24 @@ Text = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1),
     AfterValidator(_no_control_characters),
 ]
+
+
+def _an_iri(text: str) -> str:
+    """Refuse what RDF cannot hold as an IRI (``<``, ``{``, an unclosed ``[::1``…), which
+    would have stopped the build with a traceback."""
+    try:
+        ox.NamedNode(text)
+    except ValueError as error:
+        reason = {"reason": str(error)}
+        raise PydanticCustomError("iri", "not a valid IRI: {reason}", reason) from None
+    return text
+
+
 Url = Annotated[
-    str, StringConstraints(pattern=r"^https?://\S+$"), AfterValidator(_no_control_characters)
+    str,
+    StringConstraints(pattern=r"^https?://\S+$"),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_an_iri),
 ]
 #: strict: a quoted "123" or a 12.0 is a typo to report, not a number to guess
 Count = Annotated[int, Field(ge=0, strict=True)]
@@ -54,10 +74,11 @@ Flag = Annotated[bool, Field(strict=True)]  # "yes", "off" or 1 are not booleans
 
 _DATE_FORMS: list[tuple[str, str, str]] = [
     # (precision, regex, strptime format used to prove the date exists)
-    ("minute", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", ""),
-    ("day", r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
-    ("month", r"\d{4}-\d{2}", "%Y-%m"),
-    ("year", r"\d{4}", "%Y"),
+    # [0-9], not \d: Python's and pydantic's \d take any script's digits ("２０２３")
+    ("minute", r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?", ""),
+    ("day", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"),
+    ("month", r"[0-9]{4}-[0-9]{2}", "%Y-%m"),
+    ("year", r"[0-9]{4}", "%Y"),
 ]
 
 
@@ -157,6 +178,30 @@ OrganisationKind = Literal[
 ]
 
 
+#: fields that only some kinds of organisation take (docs/records.md)
+ONLY_FOR_KINDS: dict[str, tuple[str, ...]] = {
+    "facility_kind": ("facility",),
+    "operator": ("facility",),
+    "authority_kind": ("regulator", "authority"),
+    "vendor": ("product",),
+}
+
+
+def only_for(field: str, value: object, given: str | None, kinds: Sequence[str]) -> object:
+    """``value``, unless set on a record whose kind or type ``given`` is not one of ``kinds``
+    (it would be published as a fact of the wrong kind of thing)."""
+    if value is not None and given is not None and given not in kinds:
+        raise PydanticCustomError(
+            "wrong_kind",
+            "{field} is only for {kinds} records (this one: {given})",
+            {"field": field, "kinds": " and ".join(kinds), "given": given},
+        )
+    return value
+
+
+DepartementCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{2,3}|2[AB])$")]
+
+
 class Organisation(Cited):
     slug: Slug
     kind: OrganisationKind
@@ -169,13 +214,19 @@ class Organisation(Cited):
     vendor: Slug | None = None
     city: Text | None = None
     departement: Text | None = None
-    departement_code: Annotated[str, StringConstraints(pattern=r"^(\d{2,3}|2[AB])$")] | None = None
+    departement_code: DepartementCode | None = None
     region: Text | None = None
-    finess: Annotated[str, StringConstraints(pattern=r"^\d{9}$")] | None = None
-    wikidata: Annotated[str, StringConstraints(pattern=r"^Q\d+$")] | None = None
+    finess: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")] | None = None
+    wikidata: Annotated[str, StringConstraints(pattern=r"^Q[0-9]+$")] | None = None
     url: Url | None = None
     establishment_count: Count | None = None
     note: Text | None = None
+
+    @field_validator(*ONLY_FOR_KINDS)
+    @classmethod
+    def _for_its_kind(cls, value: object, info: ValidationInfo) -> object:
+        field = info.field_name or ""
+        return only_for(field, value, info.data.get("kind"), ONLY_FOR_KINDS[field])
 
 
 class DateClaim(Cited):
@@ -206,8 +257,15 @@ class DataExposure(Cited):
     note: Text | None = None
 
 
+def _written_as_a_number(raw: object) -> object:
+    """A quoted "1000" is a typo to report, as for counts, not a number to guess."""
+    if isinstance(raw, str | bool):
+        raise PydanticCustomError("number", "write a number, not {raw!r}", {"raw": raw})
+    return raw
+
+
 class Ransom(Cited):
-    amount: Annotated[Decimal, Field(gt=0)]
+    amount: Annotated[Decimal, BeforeValidator(_written_as_a_number), Field(gt=0)]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     note: Text | None = None
 
@@ -266,3 +324,8 @@ class Incident(Cited):
     count: Count | None = None
     affected_count: Count | None = None
     note: Text | None = None
+
+    @field_validator("count")
+    @classmethod
+    def _aggregates_only(cls, value: object, info: ValidationInfo) -> object:
+        return only_for("count", value, info.data.get("type"), ("aggregate",))

@@ -43,6 +43,9 @@ def read_yaml(path: Path) -> Any:
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = error.problem or error.context or "invalid YAML"
         raise InputError([Problem(Location.of(path, line, column), f"YAML: {reason}")]) from None
+    except RecursionError:  # ruamel.yaml reads nested collections recursively
+        message = "YAML: collections nested too deeply to read (a few hundred levels)"
+        raise InputError([Problem(Location.of(path), message)]) from None
     except ReaderError as error:  # a character YAML does not allow (NUL, other controls)
         before = text[: error.position]
         line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1

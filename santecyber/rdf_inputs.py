@@ -199,7 +199,7 @@ def _jsonld_lines(text: str) -> dict[str, tuple[int, int]]:
         context = document.get("@context", {}) if isinstance(document, dict) else {}
         if isinstance(context, dict):
             prefixes = {k: v for k, v in context.items() if isinstance(v, str)}
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's recursion limit
         pass
     found: dict[str, tuple[int, int]] = {}
     for number, line in enumerate(text.splitlines(), 1):

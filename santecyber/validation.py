@@ -49,7 +49,14 @@ def severity_rank(severity: str) -> int:
 
 
 def shape_files(directory: Path = SHAPES_DIR) -> list[Path]:
-    return sorted(directory.glob("*.ttl"))
+    """The shapes (``*.ttl``) of ``directory``; InputError when there are none: a missing
+    or mistyped folder would otherwise validate anything, checking nothing."""
+    found = sorted(directory.glob("*.ttl"))
+    if not found:
+        where = "" if directory.is_dir() else ": no such folder"
+        message = f"no shapes (*.ttl) in {directory}{where}: nothing would be checked"
+        raise InputError([Problem(Location.of(directory), message)])
+    return found
 
 
 def load_shapes(files: Sequence[Path]) -> Graph:

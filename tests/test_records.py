@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,10 @@ from conftest import run_cli
 
 from santecyber.build import compile_graph
 from santecyber.errors import InputError
-from santecyber.loaders.ontology import load_ontology
+from santecyber.loaders.ontology import load_ontology, parse_turtle
 from santecyber.loaders.records import load_records, read_records
 from santecyber.namespaces import resource
-from santecyber.paths import DATA_DIR
+from santecyber.paths import DATA_DIR, ROOT
 from santecyber.sparql import run_query
 from santecyber.store import BuildDirectory
 
@@ -110,6 +112,55 @@ def test_wrong_type_is_reported_at_its_line(data_copy: Path, old: str, new: str)
     key = old.split(":")[0]
     found = problems(data_copy)
     assert any(f"{INCIDENT}:{line}" in p and key in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("where", "old", "new", "expected"),
+    [
+        # what the build could not turn into RDF: a traceback, exit 1 (CI's "violations")
+        ("sources.yaml", "url: https://www.20minutes.fr/", "url: http://exa<mple>.com/", "IRI"),
+        ("sources.yaml", "url: https://www.20minutes.fr/", "url: http://[::1/", "IRI"),
+        # any script's digits matched \d: "２０２３" got past check, then broke the build
+        (INCIDENT, 'value: "2023-06-21"', 'value: "２０２３-06-21"', "is not a date"),
+        ("organisations/facilities.yaml", '_code: "35"', '_code: "３５"', "departement_code"),
+        # facts of one kind of record, given to another
+        ("organisations/vendors.yaml", "kind: vendor", "kind: vendor\n  facility_kind: hospital",
+         "facility_kind is only for facility"),
+        (INCIDENT, "\ncount: null", "\ncount: 5", "count is only for aggregate"),
+        (INCIDENT, "ransom: null", 'ransom: {amount: "1000", currency: EUR}', "write a number"),
+    ],
+)  # fmt: skip
+def test_a_value_the_build_cannot_take_is_reported_at_its_line(
+    data_copy: Path, where: str, old: str, new: str, expected: str
+) -> None:
+    line = replace_once(data_copy / where, old, new) + new.count("\n")
+    found = problems(data_copy)
+    assert any(f"{where}:{line}:" in p and expected in p for p in found), found
+
+
+def test_yaml_nested_too_deeply_is_reported_not_a_traceback(data_copy: Path) -> None:
+    path = data_copy / INCIDENT
+    path.write_text(path.read_text(encoding="utf-8") + "extra: " + "[" * 400 + "]" * 400 + "\n")
+    found = problems(data_copy)
+    assert any(f"{INCIDENT}:" in p and "nested too deeply" in p for p in found), found
+
+
+def test_a_fifo_in_the_ontology_is_named_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "vocab.ttl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        parse_turtle(fifo)
+
+
+def test_an_empty_folder_variable_means_the_default_folder() -> None:
+    """An unset CI variable passed on as SANTECYBER_BUILD= made a build write into the
+    working directory."""
+    code = "from santecyber import paths; print(paths.BUILD_DIR, paths.DATA_DIR, paths.SHAPES_DIR)"
+    empty = {name: "" for name in ("SANTECYBER_BUILD", "SANTECYBER_DATA", "SANTECYBER_SHAPES")}
+    run = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **empty}, capture_output=True, text=True
+    )
+    assert run.stdout.split() == [str(ROOT / "build"), str(ROOT / "data"), str(ROOT / "shapes")]
 
 
 def test_a_fact_cites_only_its_incidents_sources(data_copy: Path) -> None:

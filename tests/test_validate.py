@@ -153,6 +153,9 @@ MALFORMED = [
     ("no-path", "sh:property [ sh:minCount 1 ]", "sh:path"),
     ("literal", 'sh:property "x"', "sh:property"),
     ("not-a-list", "sh:or ex:nolist", "RDF list"),
+    ("class-literal", 'sh:property [ sh:path ex:p ; sh:class "Org" ]', "not an IRI"),
+    ("target-literal", 'sh:targetClass "Attack"', "not an IRI"),
+    ("bound-iri", "sh:property [ sh:path rdfs:label ; sh:minExclusive ex:foo ]", "not a literal"),
 ]
 
 
@@ -223,6 +226,43 @@ def test_unreadable_input_exits_2_naming_the_place(
     assert run.returncode == 2, run.stdout + run.stderr
     assert expected in run.stderr, run.stderr
     no_traceback(run)
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty", ""])
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_a_shapes_folder_without_shapes_is_refused(
+    data_copy: Path, tmp_path: Path, folder: str, command: str
+) -> None:
+    """A mistyped SANTECYBER_SHAPES passed CI: zero shapes, zero violations. An empty one
+    means the default folder, which the broken record below fails."""
+    (tmp_path / "empty").mkdir()
+    attack = data_copy / "incidents/2022-08-corbeil-essonnes.yaml"  # the shapes refuse it
+    text = attack.read_text(encoding="utf-8")
+    attack.write_text(text.replace("period_start: null", 'period_start: "2999-01"', 1))
+    shapes = str(tmp_path / folder) if folder else ""
+    extra = ["--build-dir", tmp_path / "build"] if command == "build" else []
+    run = run_cli(command, "--data", data_copy, *extra, env={"SANTECYBER_SHAPES": shapes})
+    no_traceback(run)
+    if folder:
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert f"no shapes (*.ttl) in {tmp_path / folder}" in run.stderr, run.stderr
+    else:
+        assert run.returncode == 1, run.stdout + run.stderr  # the default shapes ran
+    assert not (tmp_path / "build" / "CURRENT").exists()
+
+
+def test_a_shape_without_a_message_names_its_constraint(tmp_path: Path) -> None:
+    """pySHACL words a sentence; the fast engine said nothing ("expected: ")."""
+    shapes = tmp_path / "bare.ttl"
+    shapes.write_text(
+        BAD_SHAPE.format(body="sh:property [ sh:path ex:missing ; sh:minCount 1 ]"),
+        encoding="utf-8",
+    )
+    attack = FIXTURES / "valid.ttl"
+    run = validate("--shapes", shapes, "--format", "json", attack)
+    assert run.returncode == 1, run.stdout + run.stderr
+    messages = {result["message"] for result in json.loads(run.stdout)["results"]}
+    assert messages == {"fails sh:minCount 1"}
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])

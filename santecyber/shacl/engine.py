@@ -416,9 +416,31 @@ def report_graph(results: list[Result], shapes: Graph) -> Graph:
             report.add((node, SH.value, result.value))
         if result.source_constraint is not None:
             report.add((node, SH.sourceConstraint, result.source_constraint))
-        for message in result.messages or tuple(str(m.value) for m in result.shape.messages):
+        messages = result.messages or tuple(str(m.value) for m in result.shape.messages)
+        for message in messages or (constraint_text(result),):
             report.add((node, SH.resultMessage, Literal(message)))
     return report
+
+
+def constraint_text(result: Result) -> str:
+    """What a result without an sh:message failed, as its constraint reads in Turtle.
+
+    pySHACL words its own sentence; with none, reports said "expected: " and nothing.
+
+    >>> shape = Shape(BNode(), SH.Violation, (), None, None, {SH.minCount: [Literal(1)]})
+    >>> constraint_text(Result(BNode(), shape, SH.MinCountConstraintComponent))
+    'fails sh:minCount 1'
+    """
+    name = result.component.removeprefix(str(SH)).removesuffix("ConstraintComponent")
+    parameter = "sparql" if name == "SPARQL" else name[:1].lower() + name[1:]
+    given = result.shape.params.get(SH[parameter], [])
+    numbers = [v for v in given if isinstance(v, Literal) and not isinstance(v.value, str)]
+    shown = " ".join(
+        str(value) if value in numbers else value.n3()
+        for value in given
+        if not isinstance(value, BNode)  # a list (sh:in): its members are not shown
+    )
+    return f"fails sh:{parameter} {shown}".rstrip()
 
 
 def _copy(source: Graph, node: Node, into: Graph) -> None:

@@ -39,6 +39,13 @@ COUNTS = (
     SH.qualifiedMaxCount,
 )  # fmt: skip
 LISTS = (*LIST_OF_SHAPES, SH["in"], SH.languageIn)
+#: parameters whose values name classes, datatypes or properties: IRIs
+IRI_VALUED = (
+    SH["class"], SH.datatype, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf,
+    SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals,
+)  # fmt: skip
+#: parameters whose one value is compared with the values: literals
+BOUNDS = (SH.minInclusive, SH.minExclusive, SH.maxInclusive, SH.maxExclusive)
 #: stands for $PATH when a query is only parsed: an IRI is valid wherever a path is
 _ANY_PATH = "<urn:x-santecyber:path>"
 NO_SERVICE = "SERVICE is not allowed in a shape: validation makes no outbound requests"
@@ -107,6 +114,14 @@ def _problems(graph: Graph, shape: Node) -> Iterator[str]:
         for value in graph.objects(shape, parameter):
             if isinstance(value, Literal):
                 yield f"{_n3(graph, parameter)} {_n3(graph, value)} is a literal, not a node"
+    for parameter in IRI_VALUED:
+        for value in graph.objects(shape, parameter):
+            if not isinstance(value, URIRef):
+                yield f"{_n3(graph, parameter)} {_n3(graph, value)} is not an IRI"
+    for parameter in BOUNDS:
+        for value in graph.objects(shape, parameter):
+            if not isinstance(value, Literal):
+                yield f"{_n3(graph, parameter)} {_n3(graph, value)} is not a literal"
     paths = len(list(graph.objects(shape, SH.path)))
     if (shape, RDF.type, SH.PropertyShape) in graph and paths != 1:
         yield "a sh:PropertyShape needs exactly one sh:path"
