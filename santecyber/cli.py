@@ -238,8 +238,8 @@ def build_command(
             typer.echo(f"built version {info.version} into {redact(remote.query_url)}")
             return
         compiled = build(data, BuildDirectory(build_dir), validate=not skip_validation)
-    except ValueError as error:
-        raise fail(str(error)) from None
+    except ValueError as error:  # a bad --store setting, or a value no check caught
+        raise fail(f"{error}\nbuild failed: nothing was changed") from None
     except (StoreUnavailable, StoreRejected) as error:
         raise fail(
             f"{error}\nbuild failed: the store still announces its previous version"
