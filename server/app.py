@@ -12,12 +12,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.telemetry import TelemetryConfig
 
 from santecyber import __version__
 from santecyber.config import ServerConfig
 from santecyber.reload import install_reload
+from santecyber.server.compression import AcceptedGZipMiddleware
 from santecyber.server.direct_routes import DirectRoutes
 from santecyber.server.linked_data import linked_data_router
 from santecyber.server.query_page import install_query_page
@@ -113,7 +113,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         ],
     )
     # Level 5: most of level 9's gain at a fraction of its cost on the event loop.
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.add_middleware(AcceptedGZipMiddleware, minimum_size=1000, compresslevel=5)
     app.include_router(sparql)
     app.include_router(linked_data_router(service, config))
     install_query_page(app)

@@ -857,6 +857,16 @@ def test_gzipped_answers_of_any_size_decode_to_the_plain_answer(client, rows):
     assert len(plain.text.splitlines()) == rows + 1
 
 
+@pytest.mark.parametrize("refused", ["gzip;q=0", "gzip;q=0, deflate", "nogzip", "*;q=1, gzip;q=0"])
+def test_an_answer_is_not_gzipped_for_a_client_that_refuses_it(client, refused):
+    """RFC 9110 12.5.3: q=0 is "not acceptable"; Starlette only looked for the word."""
+    params = {"query": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 200", "format": "csv"}
+    with client.stream("GET", "/sparql", params=params, headers={"Accept-Encoding": refused}) as r:
+        raw = b"".join(r.iter_raw())
+    assert r.status_code == 200 and "content-encoding" not in r.headers
+    assert len(raw.decode().splitlines()) == 201  # plain CSV: the header and 200 rows
+
+
 def test_cors_allows_any_origin(client):
     response = client.get(
         "/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://example.org"}
