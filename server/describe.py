@@ -363,6 +363,8 @@ __all__ = [
 
 
 VOID = "http://rdfs.org/ns/void#"
+#: the dataset that VoID describes
+DATASET = BASE + "void#santecyber"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -378,7 +380,7 @@ def void_quads(
     """The VoID/DCAT description: the dataset (``triples``: distinct statements), one subset
     per named graph, one distribution per dump file (URLs on ``base_url``, the host
     answering), sources, licence, endpoint."""
-    dataset = ox.NamedNode(BASE + "void#santecyber")
+    dataset = ox.NamedNode(DATASET)
     quads: list[ox.Quad] = []
 
     def add(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> None:

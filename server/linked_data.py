@@ -348,8 +348,9 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
 
     @router.api_route("/id/{rest:path}", methods=["GET", "HEAD"])
     async def id_resource(request: Request, rest: str) -> Response:
-        if rest.strip("/") in pages.KINDS:
-            return await index_or_list(request, rest.strip("/"))
+        kind = rest.removesuffix("/")  # /id/facility/ or /id/facility: not /id/facility//
+        if kind in pages.KINDS:
+            return await index_or_list(request, kind)
         return await dereference(request, "id/" + rest)
 
     @router.api_route("/ontology", methods=["GET", "HEAD"])
@@ -375,15 +376,23 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             return bad_request(error)
         return paged_html(request, rendered, lang)
 
+    @router.api_route("/vocab", methods=["GET", "HEAD"])
+    async def vocabularies(request: Request) -> Response:
+        return await listing(request, "vocab")
+
     @router.api_route("/vocab/{rest:path}", methods=["GET", "HEAD"])
     async def vocabulary(request: Request, rest: str) -> Response:
-        if not rest.strip("/"):
+        if not rest:  # /vocab/ (a second slash is another path, not in the graph)
             return await listing(request, "vocab")
         return await dereference(request, "vocab/" + rest)
 
+    @router.api_route("/graph", methods=["GET", "HEAD"])
+    async def graphs(request: Request) -> Response:
+        return await listing(request, "graph")
+
     @router.api_route("/graph/{rest:path}", methods=["GET", "HEAD"])
     async def graph(request: Request, rest: str) -> Response:
-        if not rest.strip("/"):
+        if not rest:
             return await listing(request, "graph")
         return await dereference(request, "graph/" + rest)
 

@@ -24,9 +24,11 @@ from markupsafe import Markup
 from santecyber.dumps import dump_index
 from santecyber.namespaces import BASE, SC, SCHEMA
 from santecyber.server.describe import (
+    DATASET,
     LABEL_PROPERTIES,
     PROV_DERIVED,
     RDFS_LABEL,
+    VOID,
     Description,
     Reference,
     SourceInfo,
@@ -1116,7 +1118,15 @@ async def render_void(
         graphs=graphs,
         dumps=dump_index(build_dir),
         jsonld=web_page(UI[lang]["void"]),
-        total=sum(g["count"] for g in graphs),
+        # what void:triples says: each statement once, however many graphs state it
+        total=next(
+            (
+                q.object.value
+                for q in description.quads
+                if q.subject.value == DATASET and q.predicate.value == f"{VOID}triples"
+            ),
+            sum(g["count"] for g in graphs),
+        ),
     )
 
 

@@ -393,6 +393,10 @@ def test_unknown_iris_are_404_in_the_negotiated_format(live_server: LiveServer) 
     [
         "/id/facility/chu-rennes/",
         "/id/facility/chu-rennes//",
+        "/id/facility//",  # not the list of facilities
+        "/id//facility",
+        "/vocab//",
+        "/graph//",
         "/id/facility/chu-rennes.ttl/",
         "/id/facility/chu-rennes%0A",
         "/id/facility/chu-rennes.ttl%0A",
@@ -422,6 +426,20 @@ def test_non_canonical_paths_are_404(live_server: LiveServer, path: str) -> None
             for header in ("link", "content-location", "etag"):
                 assert header not in response.headers, (path, header)
             assert "chu-rennes>" not in response.text and "Rennes" not in response.text
+
+
+@pytest.mark.parametrize("listing", ["/id", "/vocab", "/graph"])
+def test_a_listing_answers_with_or_without_its_slash(live_server: LiveServer, listing: str) -> None:
+    with live_server.client() as client:
+        bare = client.get(listing, headers={"Accept": "text/html"})
+        slashed = client.get(listing + "/", headers={"Accept": "text/html"})
+    assert bare.status_code == slashed.status_code == 200
+
+    def listed(page: httpx.Response) -> list[str]:
+        main = page.text.split("<main", 1)[1].split("</main>", 1)[0]
+        return re.findall(r'href="(/(?:id|vocab|graph)/[^"]+)"', main)
+
+    assert listed(bare) == listed(slashed) and len(listed(bare)) > 2
 
 
 def test_percent_encoded_unreserved_characters_are_the_same_iri(live_server: LiveServer) -> None:
@@ -558,8 +576,11 @@ def test_void_describes_graphs_endpoint_dumps_and_licence(
             assert URIRef(live_server.url + "/dumps/santecyber.nq.gz") in dumps
             for dump in dumps:
                 assert client.head(str(dump)).status_code == 200
-        html = client.get("/void", headers={"Accept": "text/html"})
+        html = client.get("/void", headers={"Accept": "text/html"}, params={"lang": "en"})
         assert html.status_code == 200 and "CC BY 4.0" in html.text
+        # the page's count is void:triples, not the sum over graphs (a fact two sources state)
+        assert f"<dt>Statements</dt><dd>{len(distinct)}</dd>" in html.text
+        assert len(distinct) < sum(expected.values())
 
 
 def test_dumps_are_listed_with_size_and_sha256(
