@@ -34,6 +34,7 @@ from santecyber.server.describe import (
     describe_graph,
 )
 from santecyber.server.negotiation import (
+    GRAPH_ALIASES,
     NotAcceptable,
     accepted_media_types,
     choose_media_type,
@@ -55,13 +56,10 @@ EXTENSIONS: dict[str, str] = {
 }
 MEDIA_EXTENSIONS = {media: ext for ext, media in EXTENSIONS.items()}
 #: other names clients use for the same formats
+#: the /sparql endpoint's aliases of RDF formats (text/plain: N-Triples…), and XHTML for HTML
 ALIASES: dict[str, str] = {
     "application/xhtml+xml": "text/html",
-    "application/json": "application/ld+json",
-    "application/x-turtle": "text/turtle",
-    "application/x-trig": "application/trig",
-    "text/x-nquads": "application/n-quads",
-    "application/xml": "application/rdf+xml",
+    **{name: media for name, media in GRAPH_ALIASES.items() if "sparql-results" not in name},
 }
 DEFAULT_MEDIA_TYPE = "text/turtle"  # no Accept header, or only */*
 STATIC_DIR = Path(__file__).parent / "static"

@@ -312,6 +312,7 @@ def test_scripts_on_other_sites_can_read_the_links_to_other_formats(live_server:
         ("application/n-quads;q=0.3, application/trig;q=0.4", "application/trig"),
         ("*/*", "text/turtle"),
         ("application/json", "application/ld+json"),
+        ("text/plain", "application/n-triples"),  # as /sparql reads it
         ("text/*;q=0.5, application/n-triples;q=0.6", "application/n-triples"),
         # q=0 refuses a type even under a wildcard (RFC 9110 12.5.1)
         ("text/turtle;q=0, */*", "application/n-triples"),
