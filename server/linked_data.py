@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec
@@ -57,8 +57,9 @@ EXTENSIONS: dict[str, str] = {
 MEDIA_EXTENSIONS = {media: ext for ext, media in EXTENSIONS.items()}
 #: other names clients use for the same formats
 #: the /sparql endpoint's aliases of RDF formats (text/plain: N-Triples…), and XHTML for HTML
+HTML_ALIASES: dict[str, str] = {"application/xhtml+xml": "text/html"}
 ALIASES: dict[str, str] = {
-    "application/xhtml+xml": "text/html",
+    **HTML_ALIASES,
     **{name: media for name, media in GRAPH_ALIASES.items() if "sparql-results" not in name},
 }
 DEFAULT_MEDIA_TYPE = "text/turtle"  # no Accept header, or only */*
@@ -68,7 +69,9 @@ STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
 STATIC_FILES = frozenset(p.name for p in STATIC_DIR.iterdir() if p.suffix in STATIC_TYPES)
 
 
-def negotiate(accept: str | None, offered: list[str] | None = None, aliases: bool = True) -> str:
+def negotiate(
+    accept: str | None, offered: list[str] | None = None, aliases: Mapping[str, str] = ALIASES
+) -> str:
     """The media type to answer with, from an Accept header (q-values honoured, q=0 refuses).
 
     >>> negotiate("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
@@ -85,7 +88,7 @@ def negotiate(accept: str | None, offered: list[str] | None = None, aliases: boo
     accepted = accepted_media_types(accept)
     if not accepted:  # a header with nothing usable in it does not mean "anything"
         raise NotAcceptable(offered, [accept])
-    return choose_media_type(accepted, offered, default, ALIASES if aliases else {})
+    return choose_media_type(accepted, offered, default, aliases)
 
 
 @dataclass(frozen=True)
@@ -449,7 +452,8 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         index = dump_index(config.build_dir)
         try:
             offered = ["text/html", "application/json"]
-            media_type = negotiate(request.headers.get("accept"), offered, aliases=False)
+            # JSON is the index itself here, not JSON-LD
+            media_type = negotiate(request.headers.get("accept"), offered, HTML_ALIASES)
         except NotAcceptable:
             return not_acceptable(["text/html", "application/json"])
         # the page is French or English by Accept-Language: caches must key on both headers

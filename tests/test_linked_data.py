@@ -607,6 +607,8 @@ def test_dumps_are_listed_with_size_and_sha256(
         assert BASE + "graph/source/rfi-2022-12-versailles" in graphs
         page = client.get("/dumps/", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "santecyber.nq.gz" in page.text
+        xhtml = client.get("/dumps/", headers={"Accept": "application/xhtml+xml"})
+        assert xhtml.status_code == 200 and xhtml.text == page.text
         listing = client.get("/dumps/", headers={"Accept": "application/json"})
         assert listing.json() == index
 
