@@ -11,7 +11,9 @@ import io
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from urllib.parse import quote
 
+import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -865,6 +867,31 @@ def test_an_answer_is_not_gzipped_for_a_client_that_refuses_it(client, refused):
         raw = b"".join(r.iter_raw())
     assert r.status_code == 200 and "content-encoding" not in r.headers
     assert len(raw.decode().splitlines()) == 201  # plain CSV: the header and 200 rows
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sparql?query=ASK%20%7B%7D",
+        f"/sparql?query={quote(ATTACKS)}",
+        "/sparql",
+        "/id/facility/chu-rennes",
+    ],
+)
+def test_a_304_varies_on_what_its_200_varies_on(client, path):
+    """RFC 9110 15.4.5. gzip added Accept-Encoding to the Vary of answers over 1000 bytes
+    only, so a 304 (no body) answered by the app lacked it."""
+
+    def varies(response: httpx.Response) -> set[str]:
+        return {v.strip().lower() for v in response.headers["vary"].split(",")}
+
+    first = client.get(path, headers={"Accept-Encoding": "gzip", "Accept": "text/turtle, */*"})
+    # another Accept-Encoding: not the replay's recorded request, the app answers
+    headers = {"If-None-Match": first.headers["etag"], "Accept-Encoding": "gzip, deflate"}
+    again = client.get(path, headers={**headers, "Accept": "text/turtle, */*"})
+    assert first.status_code == 200 and again.status_code == 304, again.text
+    assert varies(again) == varies(first) >= {"accept", "accept-encoding"}
+    assert first.headers["vary"].lower().count("accept-encoding") == 1
 
 
 def test_cors_allows_any_origin(client):
