@@ -182,18 +182,22 @@ def term_from_json(binding: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.
     return ox.Literal(value)
 
 
-async def run_select(service: QueryService, query: str) -> tuple[list[dict[str, object]], bool]:
+async def run_select(
+    service: QueryService, query: str, whole: bool = False
+) -> tuple[list[dict[str, object]], bool]:
     """Run a SELECT: its rows as dicts of pyoxigraph terms, and whether the service cut them
-    at its result limit."""
-    answer = await service.execute(query, accepted=[JSON_RESULTS])
+    at its result limit (never, when ``whole``)."""
+    answer = await service.execute(query, accepted=[JSON_RESULTS], whole=whole)
     rows = json.loads(answer.body)["results"]["bindings"]
     terms = [{name: term_from_json(value) for name, value in row.items()} for row in rows]
     return terms, bool(getattr(answer, "truncated", False))
 
 
 async def select(service: QueryService, query: str) -> list[dict[str, object]]:
-    """Run a SELECT and return its rows as dicts of pyoxigraph terms."""
-    return (await run_select(service, query))[0]
+    """All the rows of a SELECT of our own (listings, labels, VoID counts), as dicts of
+    pyoxigraph terms: a page lists everything it says it lists, whatever the result cap.
+    A resource's description, which the cap may cut, says so (``describe``)."""
+    return (await run_select(service, query, whole=True))[0]
 
 
 @dataclass

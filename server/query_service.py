@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +94,8 @@ class CacheKey(NamedTuple):
     named_graphs: tuple[str, ...]
     #: the negotiated media type, or the client's preferences when the form was unclear
     media: tuple[str, ...]
+    #: one of the server's own queries (pages, VoID): answered whole, not cut at the caps
+    whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,12 +274,19 @@ class QueryService:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         accepted: Sequence[str] = (),
+        whole: bool = False,
     ) -> Plan:
-        """Refuse, negotiate and key a request without running it (so 304/406 cost nothing)."""
+        """Refuse, negotiate and key a request without running it (so 304/406 cost nothing).
+
+        ``whole``: a query of the server's own, whose answer the caps on analysts' queries
+        (SANTECYBER_MAX_RESULTS, SANTECYBER_MAX_ANSWER_BYTES) must not cut, since a page
+        would show a part as the whole; the time limit still applies.
+        """
         form = check_allowed(query, self.config.service_allowlist)
         media_type = negotiate(form, accepted) if form in ("bindings", "boolean", "graph") else None
         media = (media_type,) if media_type else tuple(accepted)
-        key = CacheKey(self.refresh(), query, tuple(default_graphs), tuple(named_graphs), media)
+        graphs = (tuple(default_graphs), tuple(named_graphs))
+        key = CacheKey(self.refresh(), query, *graphs, media, whole)
         on_our_store = self.remote is None and not default_graphs and not named_graphs
         return Plan(key, media_type, one_pattern(query) if on_our_store else None)
 
@@ -296,8 +306,8 @@ class QueryService:
             default_graphs=plan.key.default_graphs,
             named_graphs=plan.key.named_graphs,
             accepted=plan.key.media,
-            max_results=self.config.max_results,
-            max_bytes=self.config.max_answer_bytes,
+            max_results=sys.maxsize if plan.key.whole else self.config.max_results,
+            max_bytes=0 if plan.key.whole else self.config.max_answer_bytes,  # 0: none
             allowed_services=self.config.service_allowlist,
             chunk_bytes=CHUNK_BYTES if stream else 0,
         )
@@ -366,9 +376,11 @@ class QueryService:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         accepted: Sequence[str] = (),
+        whole: bool = False,
     ) -> Answer:
-        """Serialised answer to ``query`` in the first of ``accepted`` that fits its form."""
-        return await self.run(self.plan(query, default_graphs, named_graphs, accepted))
+        """Serialised answer to ``query`` in the first of ``accepted`` that fits its form
+        (``whole``: see ``plan``)."""
+        return await self.run(self.plan(query, default_graphs, named_graphs, accepted, whole))
 
     async def _borrow(self) -> QueryWorker:
         """A free worker, waiting at most the time limit for one."""

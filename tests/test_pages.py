@@ -432,6 +432,7 @@ def test_kind_lists_name_every_resource(live_server: LiveServer, store: ox.Store
 # --- paginated index pages ------------------------------------------------------------------
 
 CROWD = 230  # more than two pages of 100 in every listing below
+CAP = 50  # the crowded server's SANTECYBER_MAX_RESULTS
 HOSTILE_LABEL = '<script>alert("page")</script>'
 
 
@@ -461,9 +462,18 @@ def crowded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     directory = BuildDirectory(root)
     directory.write_store("crowded", nquads)
     directory.publish("crowded", nquads)
-    server = start_server(root, root / "server.log")
+    # a result cap below the crowd: analysts' queries are cut at it, the pages list everything
+    server = start_server(root, root / "server.log", {"SANTECYBER_MAX_RESULTS": str(CAP)})
     yield server
     stop_server(server)
+
+
+def test_the_result_cap_cuts_queries_not_pages(crowded_server: LiveServer) -> None:
+    query = f"SELECT ?f WHERE {{ ?f a <{SC}CareFacility> }}"
+    with crowded_server.client() as client:
+        answer = client.get("/sparql", params={"query": query, "format": "json"})
+    assert answer.headers["x-santecyber-truncated"] == "true"
+    assert len(answer.json()["results"]["bindings"]) == CAP < CROWD
 
 
 def listed(page: Node, path_prefix: str) -> list[str]:
