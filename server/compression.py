@@ -12,6 +12,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware, IdentityResponder
 from starlette.types import Message, Receive, Scope, Send
 
+from santecyber.server.negotiation import REFUSED, accepted_media_types
+
 
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether ``accept_encoding`` lets an answer be gzipped: gzip (or x-gzip), or else *,
@@ -22,21 +24,12 @@ def accepts_gzip(accept_encoding: str) -> bool:
     >>> accepts_gzip("*"), accepts_gzip("*;q=0.5, gzip;q=0"), accepts_gzip("br;q=1, *;q=0.1")
     (True, False, True)
     """
-    qualities: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        coding, *parameters = (field.strip() for field in part.split(";"))
-        quality = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        qualities.setdefault(coding.lower(), quality)
+    codings = accepted_media_types(accept_encoding)  # the same q-values as Accept's
     for coding in ("gzip", "x-gzip", "*"):
-        if coding in qualities:
-            return qualities[coding] > 0
+        if coding in codings:
+            return True
+        if coding + REFUSED in codings:
+            return False
     return False
 
 
