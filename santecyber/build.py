@@ -17,7 +17,13 @@ from santecyber.paths import DATA_DIR, ONTOLOGY_DIR
 from santecyber.quads import nquads_lines
 from santecyber.rdf_inputs import as_graph
 from santecyber.store import BuildDirectory, data_version
-from santecyber.validation import ValidationOutcome, checked, shape_files, validate_graph
+from santecyber.validation import (
+    ValidationOutcome,
+    checked,
+    load_shapes,
+    shape_files,
+    validate_graph,
+)
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,23 @@ def resource_paths(quads: list[ox.Quad]) -> set[str]:
     return paths
 
 
-def validate_compiled(compiled: Compiled) -> ValidationOutcome:
-    """The records against shapes/: InputError for malformed shapes, ValidationError if an
-    engine cannot run them (both exit 2: bad input, not violations)."""
+def validate_compiled(compiled: Compiled, shapes: Graph | None = None) -> ValidationOutcome:
+    """The records against ``shapes`` (default: shapes/): InputError for malformed shapes,
+    ValidationError if an engine cannot run them (both exit 2: bad input, not violations)."""
     graph = as_graph(compiled.record_quads)
-    return checked(lambda: validate_graph(graph, ontology=compiled.ontology), shape_files())
+    return checked(lambda: validate_graph(graph, shapes, ontology=compiled.ontology), shape_files())
+
+
+def validated_shapes(compiled: Compiled, validate: bool = True) -> Graph:
+    """The shapes of shapes/, which a build publishes beside its dumps (served at /shapes),
+    once the records pass them; ValidationFailed on a violation (``validate``: False skips
+    the check, not the shapes)."""
+    shapes = load_shapes(shape_files())
+    if validate:
+        outcome = validate_compiled(compiled, shapes)
+        if any(r.severity == "Violation" for r in outcome.results):
+            raise ValidationFailed(outcome, compiled)
+    return shapes
 
 
 def build(
@@ -87,14 +105,11 @@ def build(
     """Compile, validate, write a new store and make it current; on any failure, change nothing."""
     target = target or BuildDirectory()
     compiled = compile_graph(data_dir, ontology_dir)
-    if validate:
-        outcome = validate_compiled(compiled)
-        if any(r.severity == "Violation" for r in outcome.results):
-            raise ValidationFailed(outcome, compiled)
+    shapes = validated_shapes(compiled, validate)
     with target.building():
         target.write_store(compiled.version, compiled.nquads)
         try:
-            staged = stage_dumps(target, compiled.nquads, data_dir, compiled.version)
+            staged = stage_dumps(target, compiled.nquads, data_dir, compiled.version, shapes)
             try:
                 target.publish(compiled.version, compiled.nquads, [staged])
             except BaseException:

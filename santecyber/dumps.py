@@ -6,6 +6,7 @@ Layout of the build directory (besides what :mod:`santecyber.store` writes)::
     previous-dumps -> dumps.…     a link to the dumps served before (kept for downloads)
     dumps/santecyber.nq.gz        every graph, N-Quads, gzip (deterministic bytes)
     dumps/{graph-name}.ttl        one Turtle file per named graph
+    dumps/shapes.ttl              the SHACL shapes the build checked the records with
     dumps/index.json              file, media type, graph, size, sha256, statements
     redirects.json                old IRI path → new IRI path (from data/redirects.yaml)
 
@@ -25,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from santecyber.errors import InputError, Location, Problem
 from santecyber.loaders.yaml_files import locate, read_yaml
@@ -34,6 +36,7 @@ from santecyber.store import BuildDirectory, replace_file
 
 DUMPS = "dumps"
 INDEX = "index.json"
+SHAPES = "shapes.ttl"
 REDIRECTS = "redirects.json"
 PREVIOUS = "previous-dumps"
 _IRI_PATH = re.compile(
@@ -134,8 +137,10 @@ def stage_dumps(
     nquads: bytes,
     data_dir: Path = DATA_DIR,
     version: str | None = None,
+    shapes: Graph | None = None,
 ) -> StagedDumps:
-    """Write the dumps, their index and the redirects table of ``version``, not yet served.
+    """Write the dumps, their index and the redirects table of ``version``, not yet served;
+    with ``shapes``, those too (``index["shapes"]``: not data, so not among the files).
 
     Raises InputError for a bad redirects.yaml and OSError (disk full…), leaving nothing behind.
     """
@@ -146,7 +151,7 @@ def stage_dumps(
     redirects_file = target.root / f".{REDIRECTS}.{os.getpid()}.tmp"
     try:
         folder.mkdir()
-        index = _write_dumps_into(folder, nquads, version)
+        index = _write_dumps_into(folder, nquads, version, shapes)
         replace_file(redirects_file, json.dumps(redirects, indent=2, sort_keys=True).encode())
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -156,15 +161,19 @@ def stage_dumps(
 
 
 def write_dumps(
-    target: BuildDirectory, nquads: bytes, data_dir: Path = DATA_DIR, version: str | None = None
+    target: BuildDirectory,
+    nquads: bytes,
+    data_dir: Path = DATA_DIR,
+    version: str | None = None,
+    shapes: Graph | None = None,
 ) -> dict:
     """Write the dumps and their index for the build in service, and the redirects table."""
-    staged = stage_dumps(target, nquads, data_dir, version)
+    staged = stage_dumps(target, nquads, data_dir, version, shapes)
     staged.switch()
     return staged.index
 
 
-def _write_dumps_into(folder: Path, nquads: bytes, version: str) -> dict:
+def _write_dumps_into(folder: Path, nquads: bytes, version: str, shapes: Graph | None) -> dict:
     by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
     for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
         graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
@@ -180,7 +189,11 @@ def _write_dumps_into(folder: Path, nquads: bytes, version: str) -> dict:
             path, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_TURTLE_PREFIXES)
         )
         files.append(_entry(path, "text/turtle", len(triples), graph or None))
-    index = {"version": version, "files": files}
+    index: dict[str, object] = {"version": version, "files": files}
+    if shapes is not None:
+        path = folder / SHAPES
+        replace_file(path, shapes.serialize(format="turtle", encoding="utf-8"))
+        index["shapes"] = _entry(path, "text/turtle", len(shapes), None)
     replace_file(folder / INDEX, json.dumps(index, indent=2).encode())
     return index
 

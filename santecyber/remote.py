@@ -580,15 +580,12 @@ def build_into(
 
     Raises what :func:`santecyber.build.build` raises, and what :func:`load_build` raises.
     """
-    from santecyber.build import ValidationFailed, compile_graph, validate_compiled
+    from santecyber.build import compile_graph, validated_shapes
     from santecyber.dumps import stage_dumps
     from santecyber.store import BuildDirectory
 
     compiled = compile_graph(data_dir)
-    if validate:
-        outcome = validate_compiled(compiled)
-        if any(r.severity == "Violation" for r in outcome.results):
-            raise ValidationFailed(outcome, compiled)
+    shapes = validated_shapes(compiled, validate)
     target = BuildDirectory(build_dir)
     store = RemoteStore(settings, timeout=600.0)
     with target.building():  # one build at a time from this build directory
@@ -596,5 +593,5 @@ def build_into(
             info = load_build(store, compiled.nquads, compiled.version, report=report)
         finally:
             store.close()
-        stage_dumps(target, compiled.nquads, data_dir, compiled.version).switch()
+        stage_dumps(target, compiled.nquads, data_dir, compiled.version, shapes).switch()
     return info

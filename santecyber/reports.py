@@ -382,7 +382,7 @@ RENDERERS: dict[str, Callable[[ValidationOutcome, str], str]] = {
 WORDS = {"Violation": "required", "Warning": "expected (warning)", "Info": "noted (info)"}
 
 
-def _targets(shapes: Graph, shape: URIRef) -> list[str]:
+def shape_targets(shapes: Graph, shape: URIRef) -> list[str]:
     """What a shape applies to, in words."""
     name = shapes.namespace_manager.normalizeUri
     found = [name(c) for c in shapes.objects(shape, SH.targetClass)]
@@ -404,7 +404,7 @@ def shapes_markdown(shapes: Graph) -> str:
     infos = {info.iri: info for info in named_shapes(shapes)}
     by_target: dict[str, list[ShapeInfo]] = defaultdict(list)
     for iri, info in infos.items():
-        for target in _targets(shapes, URIRef(iri)) or ["(no target)"]:
+        for target in shape_targets(shapes, URIRef(iri)) or ["(no target)"]:
             by_target[target].append(info)
 
     def order(target: str) -> tuple[int, str]:

@@ -8,6 +8,7 @@ extension URL that was chosen (``….ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,6 +44,7 @@ from santecyber.server.negotiation import (
 )
 from santecyber.server.pagination import BadPage, Paging, pages_link_header, requested_page
 from santecyber.server.query_service import QueryService, QueryUnavailable
+from santecyber.server.shapes_document import PublishedShapes
 
 #: extension → media type, in the order alternates are listed
 EXTENSIONS: dict[str, str] = {
@@ -229,9 +231,11 @@ def context_url(request: Request) -> str:
 
 
 def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter:
-    """Routes for /id/…, /ontology, /vocab/…, /graph/…, /context.jsonld, /void, /dumps/."""
+    """Routes for /id/…, /ontology, /vocab/…, /graph/…, /shapes, /context.jsonld, /void,
+    /dumps/."""
     router = APIRouter(route_class=LinkedDataRoute)
     loaded: dict[tuple[object, ...], dict[str, str]] = {}
+    published_shapes = PublishedShapes(config.build_dir)
 
     def redirects() -> dict[str, str]:
         """The redirects table of the build in service, re-read when a new build is served
@@ -413,18 +417,24 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             return PlainTextResponse("404 Not Found\n", status_code=404)
         return file_answer(request, STATIC_DIR / name, media_type)
 
-    @unavailable_as_503
-    async def void(request: Request, extension: str | None) -> Response:
+    def document_format(request: Request, extension: str | None) -> str | Response:
+        """The media type of a document asked for by extension or negotiated (Accept), or
+        the 404/406 to answer."""
         offered = list(EXTENSIONS.values())
         if extension:
             if extension not in EXTENSIONS:
                 return PlainTextResponse("404 Not Found\n", status_code=404)
-            media_type = EXTENSIONS[extension]
-        else:
-            try:
-                media_type = negotiate(request.headers.get("accept"), offered)
-            except NotAcceptable:
-                return not_acceptable(offered)
+            return EXTENSIONS[extension]
+        try:
+            return negotiate(request.headers.get("accept"), offered)
+        except NotAcceptable:
+            return not_acceptable(offered)
+
+    @unavailable_as_503
+    async def void(request: Request, extension: str | None) -> Response:
+        media_type = document_format(request, extension)
+        if isinstance(media_type, Response):
+            return media_type
         lang = negotiate_language(request, pages.LANGUAGES)
         base_url = str(request.base_url).rstrip("/")
         description = await pages.void_description(service, config.build_dir, base_url)
@@ -436,6 +446,41 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
         body = description.serialize(media_type, context_url(request))
         return Response(body, media_type=media_type, headers=headers)
+
+    async def shapes(request: Request, extension: str | None) -> Response:
+        media_type = document_format(request, extension)
+        if isinstance(media_type, Response):
+            return media_type
+        document = await asyncio.to_thread(published_shapes.current)
+        if document is None:  # a build directory from before builds published their shapes
+            return PlainTextResponse("404 Not Found: no build has published shapes\n", 404)
+        lang = negotiate_language(request, pages.LANGUAGES)
+        headers = {"Link": link_header("shapes")}
+        if extension:
+            headers["Vary"] = "Accept-Language" if media_type == "text/html" else ""
+        else:
+            headers["Vary"] = "Accept, Accept-Language"
+            headers["Content-Location"] = f"/shapes.{MEDIA_EXTENSIONS[media_type]}"
+        if media_type == "text/html":
+            headers["Content-Language"] = lang
+        tag = f'"{document.sha256}-{__version__}-{MEDIA_EXTENSIONS[media_type]}-{lang}"'
+        headers["ETag"] = weak(tag)
+        headers = {name: value for name, value in headers.items() if value}
+        if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        if media_type == "text/html":
+            html = pages.render_shapes(document, lang, request)
+            return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+        body = document.description.serialize(media_type, context_url(request))
+        return Response(body, media_type=media_type, headers=headers)
+
+    @router.api_route("/shapes", methods=["GET", "HEAD"])
+    async def shapes_document(request: Request) -> Response:
+        return await shapes(request, None)
+
+    @router.api_route("/shapes.{extension}", methods=["GET", "HEAD"])
+    async def shapes_extension(request: Request, extension: str) -> Response:
+        return await shapes(request, extension)
 
     @router.api_route("/void", methods=["GET", "HEAD"])
     @router.api_route("/.well-known/void", methods=["GET", "HEAD"])

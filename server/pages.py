@@ -40,6 +40,8 @@ from santecyber.server.describe import (
 )
 from santecyber.server.pagination import Paging, links, paginate
 from santecyber.server.query_service import QueryService
+from santecyber.server.shapes_document import IRI as SHAPES_IRI
+from santecyber.server.shapes_document import ShapesDocument
 
 LANGUAGES = ("fr", "en")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -111,6 +113,16 @@ UI: dict[str, dict[str, str]] = {
         "switch": "English",
         "void": "Description du jeu de données (VoID)",
         "dumps": "Téléchargements",
+        "shapes": "Formes SHACL",
+        "shapes_intro": "Les contraintes que chaque construction du graphe vérifie avant de"
+        " publier les données. Les rapports de validation (SARIF) renvoient à la section de"
+        " chaque forme.",
+        "shape": "Forme",
+        "severity": "Gravité",
+        "applies_to": "S'applique à",
+        "severity_Violation": "obligatoire (violation)",
+        "severity_Warning": "attendu (avertissement)",
+        "severity_Info": "noté (information)",
         "file": "Fichier",
         "size": "Taille (octets)",
         "count": "Énoncés",
@@ -160,6 +172,15 @@ UI: dict[str, dict[str, str]] = {
         "switch": "Français",
         "void": "Dataset description (VoID)",
         "dumps": "Downloads",
+        "shapes": "SHACL shapes",
+        "shapes_intro": "The constraints every build of the graph checks before it publishes"
+        " the data. Validation reports (SARIF) link to each shape's section.",
+        "shape": "Shape",
+        "severity": "Severity",
+        "applies_to": "Applies to",
+        "severity_Violation": "required (violation)",
+        "severity_Warning": "expected (warning)",
+        "severity_Info": "noted (info)",
         "file": "File",
         "size": "Size (bytes)",
         "count": "Statements",
@@ -1133,4 +1154,14 @@ async def render_void(
 def render_dumps(index: dict, lang: str, request: Request) -> str:
     return environment.get_template("dumps.html").render(
         **common(lang, request), dumps=index, jsonld=web_page(UI[lang]["dumps"], "CollectionPage")
+    )
+
+
+def render_shapes(document: ShapesDocument, lang: str, request: Request) -> str:
+    return environment.get_template("shapes.html").render(
+        **common(lang, request),
+        shapes=document,
+        alternates=alternates("shapes"),
+        canonical=SHAPES_IRI,
+        jsonld=web_page(UI[lang]["shapes"]),
     )

@@ -1,0 +1,93 @@
+"""The SHACL shapes of the build in service, served at /shapes.
+
+A build publishes the shapes it checked the records with beside its dumps (santecyber.dumps),
+so the page always matches the data served. Validation reports name each rule by its IRI,
+``https://w3id.org/santecyber/shapes#Name`` (SARIF ``helpUri``): that IRI lands on the rule's
+section of the HTML page, and the whole document is served in every RDF format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from santecyber.dumps import DUMPS, dump_index
+from santecyber.namespaces import BASE
+from santecyber.reports import shape_targets
+from santecyber.server.describe import Description
+from santecyber.validation import bind_prefixes, named_shapes
+
+IRI = BASE + "shapes"
+
+
+@dataclass(frozen=True)
+class ShapeSection:
+    """One named shape, as its section of the page (``anchor``: the IRI's fragment)."""
+
+    anchor: str
+    name: str
+    label: str
+    severity: str  # Violation | Warning | Info
+    message: str
+    targets: list[str]
+    turtle: str  # the shape's concise bounded description, without the prefix lines
+
+
+@dataclass(frozen=True)
+class ShapesDocument:
+    """The published shapes file, read once per content (``sha256``)."""
+
+    sha256: str
+    statements: int
+    description: Description  # every statement, for the RDF formats
+    sections: list[ShapeSection]
+
+
+def shape_turtle(shapes: Graph, iri: str) -> str:
+    """``iri`` and the blank nodes it reaches (its property shapes, lists), in Turtle."""
+    bounded = bind_prefixes(shapes.cbd(URIRef(iri)))
+    text = bounded.serialize(format="turtle")
+    return "\n".join(line for line in text.splitlines() if not line.startswith("@prefix")).strip()
+
+
+def read_shapes(path: Path, sha256: str) -> ShapesDocument:
+    content = path.read_bytes()
+    shapes = bind_prefixes(Graph().parse(data=content, format="turtle"))
+    quads = list(ox.parse(content, format=ox.RdfFormat.TURTLE))
+    sections = [
+        ShapeSection(
+            anchor=info.iri.partition("#")[2],
+            name=info.name,
+            label=info.label,
+            severity=info.severity,
+            message=info.message,
+            targets=shape_targets(shapes, URIRef(info.iri)),
+            turtle=shape_turtle(shapes, info.iri),
+        )
+        for info in named_shapes(shapes)
+        if info.iri.startswith(IRI + "#")
+    ]
+    return ShapesDocument(sha256, len(quads), Description(IRI, quads), sections)
+
+
+class PublishedShapes:
+    """The shapes of the build in service (None before a build that published them)."""
+
+    def __init__(self, build_dir: Path) -> None:
+        self.build_dir = build_dir
+        self.document: ShapesDocument | None = None
+
+    def current(self) -> ShapesDocument | None:
+        entry = dump_index(self.build_dir).get("shapes")
+        if entry is None:
+            return None
+        if self.document is None or self.document.sha256 != entry["sha256"]:
+            try:
+                path = self.build_dir / DUMPS / entry["file"]
+                self.document = read_shapes(path, entry["sha256"])
+            except FileNotFoundError:  # a build switched the dumps since the index was read
+                return self.document
+        return self.document

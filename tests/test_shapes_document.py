@@ -1,0 +1,171 @@
+"""/shapes on the live server: the shapes a build checked its records with, in every RDF
+format, and as a page on which each shape IRI (the helpUri of a SARIF rule) has its section."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+from conftest import LiveServer, run_cli, start_server, stop_server
+from rdflib import Dataset, Graph
+from rdflib.compare import isomorphic
+
+from santecyber.namespaces import BASE
+from santecyber.paths import ROOT
+from santecyber.validation import load_shapes, named_shapes, shape_files
+
+FORMATS = {
+    "ttl": ("text/turtle", "turtle"),
+    "nt": ("application/n-triples", "nt"),
+    "jsonld": ("application/ld+json", "json-ld"),
+    "rdf": ("application/rdf+xml", "xml"),
+    "trig": ("application/trig", "trig"),
+    "nq": ("application/n-quads", "nquads"),
+}
+# a rule that every record passes, and one that every facility breaks
+EXTRA_SHAPE = """
+@prefix scs: <https://w3id.org/santecyber/shapes#> .
+@prefix sc: <https://w3id.org/santecyber/ontology#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+scs:{name} a sh:NodeShape ;
+    rdfs:label "{label}" ;
+    sh:message "{label}." ;
+    sh:targetClass sc:CareFacility ;
+    sh:property [ sh:path rdfs:label ; sh:maxCount {most} ] .
+"""
+
+
+class Sections(HTMLParser):
+    """The ``id`` of each ``<section>`` of a page, with the text inside it."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.text: dict[str, str] = {}
+        self.current: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self.current = dict(attrs).get("id") or ""
+            self.text[self.current] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self.current = None
+
+    def handle_data(self, data: str) -> None:
+        if self.current is not None:
+            self.text[self.current] += data
+
+
+def served_graph(body: bytes, rdflib_format: str) -> Graph:
+    dataset = Dataset()
+    dataset.parse(data=body, format=rdflib_format)
+    graph = Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        graph.add((s, p, o))
+    return graph
+
+
+def shape_sections(server: LiveServer, lang: str = "en") -> dict[str, str]:
+    with server.client() as client:
+        page = client.get("/shapes", params={"lang": lang}, headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    assert page.headers["content-location"] == "/shapes.html"
+    return Sections(page.text).text
+
+
+def test_shapes_are_served_as_the_build_checked_them(live_server: LiveServer) -> None:
+    expected = load_shapes(shape_files())
+    assert len(expected) > 500
+    with live_server.client() as client:
+        for extension, (media_type, rdflib_format) in FORMATS.items():
+            for url, headers in (("/shapes", {"Accept": media_type}), (f"/shapes.{extension}", {})):
+                response = client.get(url, headers=headers)
+                assert response.status_code == 200, (url, media_type, response.text)
+                assert response.headers["content-type"].split(";")[0] == media_type
+                assert f'<{BASE}shapes>; rel="canonical"' in response.headers["link"]
+                got = served_graph(response.content, rdflib_format)
+                assert isomorphic(got, expected), f"{url} as {media_type}: not the shapes"
+                revalidate = {**headers, "If-None-Match": response.headers["etag"]}
+                again = client.get(url, headers=revalidate)
+                assert again.status_code == 304, url
+                assert again.content == b""
+        refused = client.get("/shapes", headers={"Accept": "image/png"})
+        assert refused.status_code == 406
+        assert "text/turtle" in refused.text
+        assert client.get("/shapes.png").status_code == 404
+
+
+def test_every_rule_of_a_sarif_report_lands_on_its_section(live_server: LiveServer) -> None:
+    run = run_cli("validate", "--format", "sarif")
+    assert run.returncode == 0, run.stderr
+    rules = json.loads(run.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert len(rules) == len(named_shapes(load_shapes(shape_files())))
+    sections = shape_sections(live_server)
+    for rule in rules:
+        document, _, anchor = rule["helpUri"].partition("#")
+        assert document == BASE + "shapes", rule
+        assert anchor in sections, f"{rule['helpUri']}: no section with that id"
+        text = " ".join(sections[anchor].split())
+        assert rule["id"] in text
+        assert " ".join(rule["fullDescription"]["text"].split()) in text
+    french = shape_sections(live_server, "fr")
+    assert french.keys() == sections.keys()
+    assert "obligatoire" in french["FrenchLabel"]
+    assert "required" in sections["FrenchLabel"]
+
+
+def test_each_build_serves_its_own_shapes_and_a_failed_one_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    shapes = tmp_path / "shapes"
+    shutil.copytree(ROOT / "shapes", shapes)
+    environment = {"SANTECYBER_SHAPES": str(shapes)}
+    build_dir = tmp_path / "build"
+
+    def build() -> int:
+        return run_cli("build", "--build-dir", build_dir, env=environment).returncode
+
+    assert build() == 0
+    server = start_server(build_dir, tmp_path / "server.log")
+    try:
+        before = shape_sections(server)
+        assert "EveryFacilityNamed" not in before
+        # a shape every record passes: the next build serves it, no restart
+        passing = EXTRA_SHAPE.format(name="EveryFacilityNamed", label="At most 2 labels", most=2)
+        (shapes / "extra.ttl").write_text(passing, encoding="utf-8")
+        assert build() == 0
+        after = shape_sections(server)
+        assert after.keys() == before.keys() | {"EveryFacilityNamed"}
+        assert "At most 2 labels" in after["EveryFacilityNamed"]
+        # a shape every facility breaks: the build fails, and the served shapes stay
+        failing = EXTRA_SHAPE.format(name="NoFacilityLabel", label="No label", most=0)
+        (shapes / "extra.ttl").write_text(failing, encoding="utf-8")
+        assert build() == 1
+        assert shape_sections(server).keys() == after.keys()
+    finally:
+        stop_server(server)
+
+
+def test_a_build_directory_without_shapes_answers_404(tmp_path: Path) -> None:
+    """Builds from before shapes were published: a clear 404, not a 500."""
+    build_dir = tmp_path / "build"
+    assert run_cli("build", "--build-dir", build_dir).returncode == 0
+    index_file = build_dir / "dumps" / "index.json"
+    index = json.loads(index_file.read_text())
+    del index["shapes"]
+    index_file.write_text(json.dumps(index))
+    server = start_server(build_dir, tmp_path / "server.log")
+    try:
+        with server.client() as client:
+            for path in ("/shapes", "/shapes.ttl", "/shapes.html"):
+                response = client.get(path)
+                assert response.status_code == 404, path
+                assert "no build has published shapes" in response.text
+    finally:
+        stop_server(server)
