@@ -243,6 +243,7 @@ class Impact(Cited):
     operator: Slug | None = None  # unnamed establishments of this operator felt it
     patients_transferred: Count | None = None
     transferred_to: list[Slug] = []
+    redirected_to: list[Slug] = []  # patients told to go there, no organised transfer
     note: Text | None = None
 
 
@@ -280,6 +281,7 @@ class Response(Cited):
 class Investigation(Cited):
     slug: Slug
     opened_by: Slug | None = None
+    directed_by: Slug | None = None  # the office in charge, when not said to have opened it
     kind: Slug = "unspecified"
     offences: list[Slug] = []
     investigated_by: list[Slug] = []

@@ -224,7 +224,9 @@ class _ReferenceCheck:
         elif kinds and found.model.kind not in kinds:
             expected = " or ".join(sorted(kinds))
             self.problems.append(
-                Problem(entry.at(*loc), f"{slug!r} is a {found.model.kind}, expected a {expected}")
+                Problem(
+                    entry.at(*loc), f"{slug!r} is {_a(found.model.kind)}, expected {_a(expected)}"
+                )
             )
 
     def concept(self, entry: Entry, scheme: str, name: str | None, *loc: int | str) -> None:
@@ -341,10 +343,9 @@ class _ReferenceCheck:
                         entry.at("impacts", index), "an impact takes facility or operator, not both"
                     )
                 )
-            for other, slug in enumerate(impact.transferred_to):
-                self.organisation(
-                    entry, slug, {"facility"}, "impacts", index, "transferred_to", other
-                )
+            for key in ("transferred_to", "redirected_to"):
+                for other, slug in enumerate(getattr(impact, key)):
+                    self.organisation(entry, slug, {"facility"}, "impacts", index, key, other)
         if model.data_exposure is not None:
             exposure = model.data_exposure
             self.cited(entry, exposure.sources, "data_exposure", within=own)
@@ -386,9 +387,10 @@ class _ReferenceCheck:
                 )
             investigations[inquiry.slug] = entry.at("investigations", index, "slug")
             self.cited(entry, inquiry.sources, "investigations", index, within=own)
-            self.organisation(
-                entry, inquiry.opened_by, {"authority"}, "investigations", index, "opened_by"
-            )
+            for key in ("opened_by", "directed_by"):
+                self.organisation(
+                    entry, getattr(inquiry, key), {"authority"}, "investigations", index, key
+                )
             self.concept(entry, "investigation-kind", inquiry.kind, "investigations", index, "kind")
             for other, name in enumerate(inquiry.offences):
                 self.concept(entry, "offence", name, "investigations", index, "offences", other)
@@ -677,6 +679,8 @@ class _Emitter:
                 add(part, sc("patientsTransferred"), typed(impact.patients_transferred), where)
             for slug in impact.transferred_to:
                 add(part, sc("transferredTo"), self.organisation_iri(slug), where)
+            for slug in impact.redirected_to:
+                add(part, sc("redirectedTo"), self.organisation_iri(slug), where)
             self.note(part, impact.note, where)
         if model.data_exposure is not None:
             self.exposure(node, entry, model, graphs(model.data_exposure.sources))
@@ -785,6 +789,8 @@ class _Emitter:
         add(node, sc("investigationKind"), self.concept("investigation-kind", inquiry.kind), where)
         if inquiry.opened_by:
             add(node, sc("openedBy"), self.organisation_iri(inquiry.opened_by), where)
+        if inquiry.directed_by:
+            add(node, sc("directedBy"), self.organisation_iri(inquiry.directed_by), where)
         for name in inquiry.offences:
             add(node, sc("offence"), self.concept("offence", name), where)
         for slug in inquiry.investigated_by:
@@ -793,6 +799,15 @@ class _Emitter:
             add(node, sc("complaintFiledBy"), self.organisation_iri(slug), where)
         add(node, schema("startDate"), typed_date(inquiry.date), where)
         self.note(node, inquiry.note, where)
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article.
+
+    >>> _a("facility"), _a("authority or organisation")
+    ('a facility', 'an authority or organisation')
+    """
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def load_records(data_dir: Path, vocabulary: Vocabulary, today: date | None = None) -> RecordGraph:
