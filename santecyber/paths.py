@@ -5,7 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+
+
+def _project_root() -> Path:
+    """Where ontology/, shapes/, data/ and queries/ are: the checkout this package runs from
+    (an editable install, as the Makefile makes), else the working directory. pre-commit
+    installs the package as a wheel, which holds none of those folders, and runs it at the
+    root of the repository being committed: its records, shapes and ontology are the ones to
+    check."""
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+ROOT = _project_root()
 
 
 def _from_environment(name: str, default: Path) -> Path:
