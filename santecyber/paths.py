@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 
-
 def _project_root() -> Path:
     """Where ontology/, shapes/, data/ and queries/ are: the checkout this package runs from
     (an editable install, as the Makefile makes), else the working directory. pre-commit

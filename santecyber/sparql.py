@@ -51,6 +51,7 @@ FORMAT_NAMES: dict[str, str] = {
     "tsv": "text/tab-separated-values",
     "turtle": "text/turtle",
     "ttl": "text/turtle",
+    "n3": "text/turtle",  # Turtle is N3 (SPARQLWrapper's N3 sends format=n3)
     "nt": "application/n-triples",
     "ntriples": "application/n-triples",
     "jsonld": "application/ld+json",

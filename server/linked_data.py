@@ -39,6 +39,7 @@ from santecyber.server.negotiation import (
     NotAcceptable,
     accepted_media_types,
     choose_media_type,
+    content_type,
     etag_matches,
     negotiate_language,
 )
@@ -314,7 +315,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             html = await pages.render_resource(service, description, lang, request)
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
         body = description.serialize(media_type, context_url(request))
-        return Response(body, media_type=media_type, headers=headers)
+        return Response(body, media_type=content_type(media_type), headers=headers)
 
     def paged_html(request: Request, rendered: tuple[str, Paging], lang: str) -> Response:
         html, paging = rendered
@@ -445,7 +446,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             html = await pages.render_void(service, description, config.build_dir, lang, request)
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
         body = description.serialize(media_type, context_url(request))
-        return Response(body, media_type=media_type, headers=headers)
+        return Response(body, media_type=content_type(media_type), headers=headers)
 
     async def shapes(request: Request, extension: str | None) -> Response:
         media_type = document_format(request, extension)
@@ -472,7 +473,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             html = pages.render_shapes(document, lang, request)
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
         body = document.description.serialize(media_type, context_url(request))
-        return Response(body, media_type=media_type, headers=headers)
+        return Response(body, media_type=content_type(media_type), headers=headers)
 
     @router.api_route("/shapes", methods=["GET", "HEAD"])
     async def shapes_document(request: Request) -> Response:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from santecyber.sparql import FORMAT_NAMES, GRAPH_FORMATS, RESULT_FORMATS
+from santecyber.sparql import FORMAT_NAMES, GRAPH_FORMATS, RESULT_FORMATS, XML_TYPES
 
 #: media types that clients send for a format we serve under its registered name
 RESULT_ALIASES: dict[str, str] = {
@@ -29,6 +29,8 @@ GRAPH_ALIASES: dict[str, str] = {
     "application/json": "application/ld+json",
     "application/x-turtle": "text/turtle",
     "application/turtle": "text/turtle",
+    "text/n3": "text/turtle",  # Turtle is N3
+    "text/rdf+n3": "text/turtle",
     "text/plain": "application/n-triples",
     "application/xml": "application/rdf+xml",
     "text/xml": "application/rdf+xml",
@@ -299,3 +301,15 @@ def negotiate_language(request: Request, languages: Sequence[str]) -> str:
             return primary
     refused = set(refusals(tags))
     return next((language for language in languages if language not in refused), languages[0])
+
+
+def content_type(media_type: str) -> str:
+    """The Content-Type of an answer in ``media_type``: XML says its charset.
+
+    Starlette adds ``charset=utf-8`` to ``text/*`` only; without it, clients may read an
+    ``application/…+xml`` body as Latin-1 (R's SPARQL package, through RCurl, did).
+
+    >>> content_type("application/rdf+xml"), content_type("application/n-triples")
+    ('application/rdf+xml; charset=utf-8', 'application/n-triples')
+    """
+    return f"{media_type}; charset=utf-8" if media_type in XML_TYPES else media_type

@@ -27,6 +27,7 @@ from santecyber.server.negotiation import (
     NotAcceptable,
     accepted_media_types,
     choose_media_type,
+    content_type,
     etag_matches,
     format_override,
     prefers,
@@ -253,7 +254,7 @@ class StreamedAnswer(StreamingResponse):
     """A large answer sent as its worker produces it; its worker is freed however it ends."""
 
     def __init__(self, stream: AnswerStream, media_type: str, headers: dict[str, str]) -> None:
-        super().__init__(stream.chunks(), media_type=media_type, headers=headers)
+        super().__init__(stream.chunks(), media_type=content_type(media_type), headers=headers)
         self.stream = stream
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -312,9 +313,10 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
                 answer.stream.discard()
                 # still a stream, of one empty chunk: the gzip layer then sets the headers
                 # it sets on the GET (Content-Encoding, and no Content-Length to give)
-                return StreamingResponse(iter([b""]), media_type=answer.media_type, headers=headers)
+                shown = content_type(answer.media_type)
+                return StreamingResponse(iter([b""]), media_type=shown, headers=headers)
             return StreamedAnswer(answer.stream, answer.media_type, headers)
-        return Response(answer.body, media_type=answer.media_type, headers=headers)
+        return Response(answer.body, media_type=content_type(answer.media_type), headers=headers)
 
     async def sizes() -> dict[str, int]:
         version = service.refresh()
@@ -347,7 +349,7 @@ def sparql_router(service: QueryService, config: ServerConfig) -> APIRouter:
         endpoint = str(request.url.replace(query=None, fragment=None))
         triples = describe_service(endpoint, version, await sizes(), config)
         body = serialize_description(triples, media_type)
-        return Response(body, media_type=media_type, headers=headers)
+        return Response(body, media_type=content_type(media_type), headers=headers)
 
     async def handle(request: Request) -> Response:
         try:

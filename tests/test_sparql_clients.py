@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import CSV, JSON, POST, RDFXML, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper import CSV, JSON, N3, POST, RDFXML, TURTLE, XML, SPARQLWrapper
 
 from santecyber.namespaces import SC
 from santecyber.paths import ROOT
@@ -96,8 +96,10 @@ def test_sparqlwrapper_csv(endpoint, store):
     assert [tuple(row) for row in table[1:]] == expected_pairs(store)
 
 
-def test_sparqlwrapper_construct_turtle(endpoint, store):
-    body = wrapper(endpoint, CONSTRUCT_LABELS, TURTLE).queryAndConvert()
+@pytest.mark.parametrize("return_format", [TURTLE, N3])
+def test_sparqlwrapper_construct_turtle(endpoint, store, return_format):
+    """N3 is asked for with format=n3 (and Accept: text/n3…): Turtle is N3."""
+    body = wrapper(endpoint, CONSTRUCT_LABELS, return_format).queryAndConvert()
     graph = rdflib.Graph().parse(data=body, format="turtle")
     expected = expected_graph(store)
     assert len(expected) >= attack_count(store)

@@ -197,9 +197,24 @@ def test_select_in_xml_csv_and_tsv(client, store):
     xml = client.get(
         "/sparql", params={"query": ATTACKS}, headers={"Accept": "application/sparql-results+xml"}
     )
-    assert xml.headers["content-type"] == "application/sparql-results+xml"
+    # XML says its charset: R's SPARQL package (RCurl) read it as Latin-1 otherwise
+    assert xml.headers["content-type"] == "application/sparql-results+xml; charset=utf-8"
     uris = [e.text for e in ET.fromstring(xml.content).iter(f"{SRX}uri")]
     assert uris == expected
+    labels = client.get(
+        "/sparql",
+        params={"query": "SELECT ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }"},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
+    assert labels.encoding == "utf-8"
+    assert "Léonard de Vinci" in labels.text
+    rdf_xml = client.get(
+        "/sparql",
+        params={"query": "CONSTRUCT WHERE { ?s <http://schema.org/name> ?o }"},
+        headers={"Accept": "application/rdf+xml"},
+    )
+    assert rdf_xml.headers["content-type"] == "application/rdf+xml; charset=utf-8"
+    assert "Léonard de Vinci" in rdf_xml.text
     table = client.get("/sparql", params={"query": ATTACKS}, headers={"Accept": "text/csv"})
     assert table.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(table.text)))
