@@ -496,15 +496,16 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
     @router.api_route("/dumps/", methods=["GET", "HEAD"])
     async def dumps(request: Request) -> Response:
         index = dump_index(config.build_dir)
+        # JSON is the index itself here, not JSON-LD; first, so that what scripts send (no
+        # Accept, or */* as curl, requests and httpx do) gets it, and browsers (text/html) the page
+        offered = ["application/json", "text/html"]
         try:
-            offered = ["text/html", "application/json"]
-            # JSON is the index itself here, not JSON-LD
             media_type = negotiate(request.headers.get("accept"), offered, HTML_ALIASES)
         except NotAcceptable:
-            return not_acceptable(["text/html", "application/json"])
+            return not_acceptable(offered)
         # the page is French or English by Accept-Language: caches must key on both headers
         headers = {"Vary": "Accept, Accept-Language"}
-        if media_type == "application/json" or request.headers.get("accept") is None:
+        if media_type == "application/json":
             return JSONResponse(index, headers=headers)
         lang = negotiate_language(request, pages.LANGUAGES)
         html = pages.render_dumps(index, lang, request)

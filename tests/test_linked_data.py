@@ -611,6 +611,14 @@ def test_dumps_are_listed_with_size_and_sha256(
         assert xhtml.status_code == 200 and xhtml.text == page.text
         listing = client.get("/dumps/", headers={"Accept": "application/json"})
         assert listing.json() == index
+        # what scripts send (curl, requests, httpx: */*; urllib: nothing) gets the index too
+        bare = client.build_request("GET", "/dumps/")
+        del bare.headers["accept"]  # httpx sends */* unless told otherwise
+        for script in (client.get("/dumps/", headers={"Accept": "*/*"}), client.send(bare)):
+            assert script.headers["content-type"] == "application/json"
+            assert script.json() == index
+        browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        assert client.get("/dumps/", headers={"Accept": browser}).text == page.text
 
 
 def varies_on(response: httpx.Response) -> set[str]:

@@ -95,6 +95,12 @@ def test_shapes_are_served_as_the_build_checked_them(live_server: LiveServer) ->
                 again = client.get(url, headers=revalidate)
                 assert again.status_code == 304, url
                 assert again.content == b""
+        # the downloads page points at them, with the figures of the index
+        index = client.get("/dumps/index.json").json()
+        downloads = client.get("/dumps/", headers={"Accept": "text/html"}).text
+        assert 'href="/shapes.ttl"' in downloads
+        assert index["shapes"]["sha256"] in downloads
+        assert index["shapes"]["statements"] == len(expected)
         refused = client.get("/shapes", headers={"Accept": "image/png"})
         assert refused.status_code == 406
         assert "text/turtle" in refused.text
