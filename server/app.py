@@ -10,8 +10,9 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.telemetry import TelemetryConfig
 
 from santecyber import __version__
@@ -20,11 +21,15 @@ from santecyber.reload import install_reload
 from santecyber.server.compression import AcceptedGZipMiddleware
 from santecyber.server.direct_routes import DirectRoutes
 from santecyber.server.linked_data import linked_data_router
+from santecyber.server.negotiation import BadParameter
 from santecyber.server.query_page import install_query_page
 from santecyber.server.query_service import QueryService
 from santecyber.server.replay import ReplayMiddleware
 from santecyber.server.security import install_security
-from santecyber.server.sparql_router import sparql_router
+from santecyber.server.sparql_router import error_response, sparql_router
+
+#: paths whose errors are the endpoint's JSON (docs/endpoint.md); elsewhere, plain text
+ENDPOINT_PATHS = ("/", "/sparql")
 
 #: prctl(2): the signal a process gets when its parent dies
 PR_SET_PDEATHSIG = 1
@@ -92,6 +97,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.config = config
+    app.add_exception_handler(BadParameter, bad_parameter)
     app.state.queries = service
     sparql = sparql_router(service, config)
     # first: the innermost layer
@@ -122,3 +128,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.add_middleware(ReplayMiddleware, version=service.refresh, capacity=config.cache_bytes)
     install_security(app, config)  # last: the outermost middleware
     return app
+
+
+async def bad_parameter(request: Request, error: Exception) -> Response:
+    """A refused parameter (``lang=de``): 400 as the endpoint's JSON error on the query page
+    and /sparql, as the linked-data pages' plain text elsewhere."""
+    assert isinstance(error, BadParameter)
+    if request.url.path in ENDPOINT_PATHS:
+        return error_response(400, error.detail)
+    return PlainTextResponse(f"400 Bad Request: {error.detail}\n", status_code=400)

@@ -46,6 +46,14 @@ GRAPH_ALIASES: dict[str, str] = {
 FORMAT_MEDIA_TYPES = {*RESULT_FORMATS, *GRAPH_FORMATS, *RESULT_ALIASES, *GRAPH_ALIASES}
 
 
+class BadParameter(HTTPException):
+    """A query parameter's value refused: 400 naming it, in the format of the page that was
+    asked for (the app's handler, server/app.py)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
+
+
 class BadFormat(ValueError):
     """A ``format=``/``output=`` value we do not know, or two that disagree (HTTP 400)."""
 
@@ -288,10 +296,10 @@ def negotiate_language(request: Request, languages: Sequence[str]) -> str:
     if values:
         asked = values[0].strip().lower()
         if len(values) > 1:
-            raise HTTPException(400, "parameter 'lang': given more than once")
+            raise BadParameter("parameter 'lang': given more than once")
         if asked not in languages:
             known = ", ".join(languages)
-            raise HTTPException(400, f"parameter 'lang': {values[0][:20]!r} is not one of {known}")
+            raise BadParameter(f"parameter 'lang': {values[0][:20]!r} is not one of {known}")
         return asked
     tags = accepted_media_types(request.headers.get("accept-language"))
     for tag in tags:

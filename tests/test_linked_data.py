@@ -670,6 +670,15 @@ def test_lang_is_one_of_ours_in_any_case_and_given_once(live_server: LiveServer,
     assert unknown.status_code == 400 and "'de' is not one of fr, en" in unknown.text
     assert twice.status_code == 400 and "more than once" in twice.text
     assert "content-security-policy" in unknown.headers
+    # in the format of the errors of what was asked for: the endpoint's JSON, or plain text
+    if path in ("/", "/sparql"):
+        assert unknown.json() == {
+            "error": "parameter 'lang': 'de' is not one of fr, en",
+            "status": 400,
+        }
+    else:
+        assert unknown.headers["content-type"].startswith("text/plain")
+        assert unknown.text == "400 Bad Request: parameter 'lang': 'de' is not one of fr, en\n"
 
 
 #: files served as they are on disk, each with an ETag
