@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pyoxigraph import Literal, NamedNode
 
-from santecyber.errors import InputError, Location, Problem
+from santecyber.errors import InputError, Location, Problem, display_path
 from santecyber.loaders.ontology import Vocabulary
 from santecyber.loaders.record_schema import (
     DateClaim,
@@ -98,9 +98,14 @@ class Entry:
 
 @dataclass
 class RecordSet:
+    data_dir: Path = Path("data")  # where they were read: messages name its files
     sources: dict[str, Entry] = field(default_factory=dict)
     organisations: dict[str, Entry] = field(default_factory=dict)
     incidents: dict[str, Entry] = field(default_factory=dict)
+
+    def where(self, name: str) -> str:
+        """``name`` (``sources.yaml``, ``incidents/``) in the folder read, as shown to users."""
+        return display_path(self.data_dir / name) + ("/" if name.endswith("/") else "")
 
 
 def _read_list(path: Path, model: type[BaseModel], problems: list[Problem]) -> Iterator[Entry]:
@@ -160,7 +165,7 @@ def _record_files(folder: Path, problems: list[Problem]) -> list[Path]:
 def _read_all(data_dir: Path) -> tuple[RecordSet, list[Problem]]:
     """Every record that is well-formed, and the problems of those that are not."""
     problems: list[Problem] = []
-    records = RecordSet()
+    records = RecordSet(data_dir)
     if not data_dir.is_dir():
         raise InputError([Problem(Location.of(data_dir), "no such folder of records (--data)")])
     sources_file = data_dir / "sources.yaml"
@@ -206,7 +211,10 @@ class _ReferenceCheck:
     def source(self, entry: Entry, slug: str, *loc: int | str) -> None:
         if slug not in self.records.sources:
             self.problems.append(
-                Problem(entry.at(*loc), f"no source has the slug {slug!r} (data/sources.yaml)")
+                Problem(
+                    entry.at(*loc),
+                    f"no source has the slug {slug!r} ({self.records.where('sources.yaml')})",
+                )
             )
 
     def organisation(
@@ -218,7 +226,9 @@ class _ReferenceCheck:
         if found is None:
             self.problems.append(
                 Problem(
-                    entry.at(*loc), f"no organisation has the slug {slug!r} (data/organisations/)"
+                    entry.at(*loc),
+                    f"no organisation has the slug {slug!r}"
+                    f" ({self.records.where('organisations/')})",
                 )
             )
         elif kinds and found.model.kind not in kinds:
@@ -323,7 +333,7 @@ class _ReferenceCheck:
                 self.problems.append(
                     Problem(
                         entry.at("related", index),
-                        f"no incident has the slug {slug!r} (data/incidents/)",
+                        f"no incident has the slug {slug!r} ({self.records.where('incidents/')})",
                     )
                 )
         for index, claim in enumerate(model.dates):

@@ -285,6 +285,9 @@ def test_reference_to_a_missing_slug_is_reported_at_its_line(data_copy: Path) ->
     line = replace_once(path, "targets: [chu-rennes]", "targets: [chu-nowhere]")
     found = problems(data_copy)
     assert any(f"{INCIDENT}:{line}" in p and "chu-nowhere" in p for p in found), found
+    # it names the folder that was read (--data), not the project's data/
+    wanted = f"({data_copy / 'organisations'}/)"
+    assert any(p.endswith(wanted) for p in found), found
 
 
 def test_unknown_concept_is_reported_with_the_known_ones(data_copy: Path) -> None:
