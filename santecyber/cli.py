@@ -22,6 +22,7 @@ from santecyber.errors import InputError, Location, Problem
 from santecyber.named_queries import resolve_query
 from santecyber.paths import BUILD_DIR, DATA_DIR
 from santecyber.query_policy import QueryRefused, QuerySyntaxError
+from santecyber.rdf_inputs import FORMATS as RDF_FILE_FORMATS
 from santecyber.remote import redact
 from santecyber.reports import RENDERERS, failing, render_text, summary
 from santecyber.sparql import GRAPH_FORMATS, run_query
@@ -143,8 +144,8 @@ def validate_command(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="RDF files (.ttl .trig .nt .nq .jsonld .rdf) or an http(s) SPARQL endpoint URL; "
-            "none: the project's records.",
+            help=f"RDF files ({' '.join(RDF_FILE_FORMATS)}) or an http(s) SPARQL endpoint"
+            " URL; none: the project's records.",
             show_default=False,
         ),
     ] = None,
@@ -218,7 +219,13 @@ def validate_command(
 def build_command(
     data: DataOption = DATA_DIR,
     build_dir: BuildOption = BUILD_DIR,
-    skip_validation: Annotated[bool, typer.Option("--skip-validation")] = False,
+    skip_validation: Annotated[
+        bool,
+        typer.Option(
+            "--skip-validation",
+            help="Build without the SHACL check (the shapes are still published at /shapes).",
+        ),
+    ] = False,
     store: StoreOption = "",
     store_update: StoreUpdateOption = "",
 ) -> None:

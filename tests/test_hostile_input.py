@@ -559,10 +559,12 @@ def test_security_headers_on_every_response(client: httpx.Client, path: str):
     policy = response.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert f"`Content-Security-Policy: {policy}`" in OPERATIONS_DOC, "docs/operations.md differs"
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["referrer-policy"]
 
 
+OPERATIONS_DOC = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
 TRAVERSALS = [
     "/static/../../pyproject.toml",
     "/static/%2e%2e/%2e%2e/pyproject.toml",
