@@ -229,11 +229,38 @@ class Organisation(Cited):
         return only_for(field, value, info.data.get("kind"), ONLY_FOR_KINDS[field])
 
 
+#: stated: a source gives the date whole; resolved: completed from the article's own date (a
+#: weekday, a day without its year) or from other reports, said how in a note
+DateStatus = Literal["stated", "resolved"]
+
+
 class DateClaim(Cited):
     property: Literal["start", "detection", "disclosure", "end"]
     value: Date
-    status: Literal["stated", "resolved"]
+    status: DateStatus
     note: Text | None = None
+
+
+class Dated(Cited):
+    """A fact with an optional date, which then says how it was obtained (``date_status``)."""
+
+    date: Date | None = None
+    date_status: Annotated[DateStatus | None, Field(validate_default=True)] = None
+    date_note: Text | None = None  # how a resolved date was worked out
+
+    @field_validator("date_status")
+    @classmethod
+    def _given_with_its_date(cls, value: str | None, info: ValidationInfo) -> str | None:
+        dated = info.data.get("date") is not None
+        if dated and value is None:
+            raise PydanticCustomError(
+                "date_status",
+                "a date needs date_status: stated (a source gives it whole) or resolved"
+                " (completed from the article's date; say how in date_note)",
+            )
+        if value is not None and not dated:
+            raise PydanticCustomError("date_status", "date_status without a date")
+        return value
 
 
 class Impact(Cited):
@@ -271,14 +298,13 @@ class Ransom(Cited):
     note: Text | None = None
 
 
-class Response(Cited):
+class Response(Dated):
     authority: Slug
     action: Slug
-    date: Date | None = None
     note: Text | None = None
 
 
-class Investigation(Cited):
+class Investigation(Dated):
     slug: Slug
     opened_by: Slug | None = None
     directed_by: Slug | None = None  # the office in charge, when not said to have opened it
@@ -286,7 +312,6 @@ class Investigation(Cited):
     offences: list[Slug] = []
     investigated_by: list[Slug] = []
     complaint_by: list[Slug] = []
-    date: Date | None = None
     note: Text | None = None
 
 

@@ -19,6 +19,7 @@ from santecyber.errors import InputError, Location, Problem, display_path
 from santecyber.loaders.ontology import Vocabulary
 from santecyber.loaders.record_schema import (
     DateClaim,
+    Dated,
     Incident,
     Organisation,
     PartialDate,
@@ -597,9 +598,10 @@ class _Emitter:
         fragment: str,
         names: tuple[str, str],
     ) -> None:
-        """A typed date and the node that says how precise it is and whether it was resolved."""
+        """A typed date and the node that says how precise it is and whether it was resolved
+        (``node#fragment``, or ``node-fragment`` when ``node`` is itself a hash IRI)."""
         literal = typed_date(value)
-        qualification = iri(f"{node.value}#{fragment}")
+        qualification = iri(f"{node.value}{'-' if '#' in node.value else '#'}{fragment}")
         self.origins[qualification.value] = entry.at(*(loc if isinstance(loc, tuple) else (loc,)))
         add = self.quads.add
         add(node, predicate, literal, graphs)
@@ -726,10 +728,31 @@ class _Emitter:
                 (f"{authority} : ", f"{authority}: "),
                 where,
             )
-            add(part, schema("startDate"), typed_date(response.date), where)
+            self.dated(part, entry, ("responses", index - 1), response, where)
             self.note(part, response.note, where)
         for index, inquiry in enumerate(model.investigations):
             self.investigation(node, entry, index, graphs(inquiry.sources))
+
+    def dated(
+        self, node: NamedNode, entry: Entry, loc: tuple, fact: Dated, where: list[NamedNode]
+    ) -> None:
+        """The start date of an authority's action or an investigation, qualified like an
+        incident's."""
+        if fact.date is None:
+            return
+        assert fact.date_status is not None  # the schema requires it with a date
+        self.date(
+            node,
+            entry,
+            (*loc, "date"),
+            schema("startDate"),
+            fact.date,
+            fact.date_status,
+            fact.date_note,
+            where,
+            "date",
+            ("Date : ", "Date: "),
+        )
 
     def date_claim(
         self, node: NamedNode, entry: Entry, index: int, claim: DateClaim, where: list[NamedNode]
@@ -807,7 +830,7 @@ class _Emitter:
             add(node, sc("investigatedBy"), self.organisation_iri(slug), where)
         for slug in inquiry.complaint_by:
             add(node, sc("complaintFiledBy"), self.organisation_iri(slug), where)
-        add(node, schema("startDate"), typed_date(inquiry.date), where)
+        self.dated(node, entry, ("investigations", index), inquiry, where)
         self.note(node, inquiry.note, where)
 
 

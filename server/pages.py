@@ -599,10 +599,17 @@ class PageBuilder:
                 return ""
             return term.value if isinstance(term, ox.Literal) else self.names.name(term.value)
 
+        # the date of a part (an authority's action) is named by that part, not "start date"
+        owners = {
+            quad.subject.value
+            for quad in self.description.quads
+            if quad.predicate.value == f"{SC}dateQualification" and quad.object.value == part
+        }
+        owner = min(owners - {self.iri}, default=None)
         return TimelineEntry(
             anchor=part.split("#", 1)[1],
             date=name("dateValue"),
-            what=name("qualifiedProperty"),
+            what=self.names.name(owner) if owner else name("qualifiedProperty"),
             precision=name("datePrecision"),
             status=name("dateStatus"),
             note=name("comment"),

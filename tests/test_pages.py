@@ -208,8 +208,12 @@ def test_every_fact_names_its_source(live_server: LiveServer, store: ox.Store) -
 def test_attacks_show_a_timeline_with_precision(live_server: LiveServer, store: ox.Store) -> None:
     found = rows(
         store,
+        # the attack's own dates, and those of its parts (an authority's action)
         f"""SELECT ?a ?q ?value ?precision WHERE {{
-        ?a a <{SC}Attack> ; <{SC}dateQualification> ?q .
+        ?a a <{SC}Attack> .
+        {{ ?a <{SC}dateQualification> ?q }}
+        UNION {{ ?a ?has ?part . ?part <{SC}dateQualification> ?q
+                FILTER(STRSTARTS(STR(?part), CONCAT(STR(?a), "#"))) }}
         ?q <{SC}dateValue> ?value ; <{SC}datePrecision> ?precision }}""",
     )
     assert found

@@ -138,6 +138,43 @@ def test_a_value_the_build_cannot_take_is_reported_at_its_line(
     assert any(f"{where}:{line}:" in p and expected in p for p in found), found
 
 
+def test_a_dated_action_says_how_its_date_was_obtained(data_copy: Path) -> None:
+    """An authority's action (or an investigation) with a date says whether a source gives it
+    whole or it was resolved, like an incident's dates: it is qualified the same way."""
+    path = data_copy / "incidents" / "2022-12-ch-versailles.yaml"
+    line = line_of(path, "authority: ministere-sante")
+    replace_once(path, "    date_status: stated", "    # date_status: stated")
+    found = problems(data_copy)
+    assert any(
+        f"2022-12-ch-versailles.yaml:{line}:" in p and "needs date_status" in p for p in found
+    )
+    replace_once(path, "    # date_status: stated", "    date_status: stated")
+    replace_once(path, '    date: "2022-12-04"', "    date: null")
+    found = problems(data_copy)
+    assert any("date_status without a date" in p for p in found), found
+
+
+def test_dated_actions_are_qualified_in_the_store(built: BuildDirectory) -> None:
+    store, _ = built.open_current()
+    rows = list(
+        run_query(
+            store,
+            """SELECT ?fact ?status WHERE {
+                 { ?fact a sc:AuthorityAction } UNION { ?fact a sc:Investigation }
+                 ?fact schema:startDate ?date ; sc:dateQualification ?q .
+                 ?q sc:qualifiedProperty schema:startDate ; sc:dateValue ?date ;
+                    sc:dateStatus ?status .
+               }""",
+        ).value
+    )
+    dated = sum(
+        text.count('\n    date: "')
+        for text in map(Path.read_text, (DATA_DIR / "incidents").glob("*.yaml"))
+    )
+    assert len(rows) == dated > 0
+    assert {row["status"].value.rsplit("/", 1)[-1] for row in rows} == {"stated", "resolved"}
+
+
 def test_yaml_nested_too_deeply_is_reported_not_a_traceback(data_copy: Path) -> None:
     path = data_copy / INCIDENT
     path.write_text(path.read_text(encoding="utf-8") + "extra: " + "[" * 400 + "]" * 400 + "\n")
