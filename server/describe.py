@@ -200,6 +200,16 @@ async def select(service: QueryService, query: str) -> list[dict[str, object]]:
     return (await run_select(service, query, whole=True))[0]
 
 
+OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
+
+
+async def is_version_iri(service: QueryService, iri: str) -> bool:
+    """Whether ``iri`` is the ``owl:versionIRI`` of an ontology in the graph (its current
+    version: the graph holds no other)."""
+    query = f"SELECT ?ontology WHERE {{ ?ontology <{OWL_VERSION_IRI}> <{iri}> }} LIMIT 1"
+    return bool(await select(service, query))
+
+
 @dataclass
 class Description:
     """The quads describing ``iri``, sorted; empty when the graph does not know ``iri``."""

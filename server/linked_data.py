@@ -33,6 +33,7 @@ from santecyber.server.describe import (
     canonical_iri,
     describe,
     describe_graph,
+    is_version_iri,
 )
 from santecyber.server.negotiation import (
     GRAPH_ALIASES,
@@ -269,17 +270,25 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             f"404 Not Found: {iri} is not in the graph\n", status_code=404, headers=headers
         )
 
+    def moved(request: Request, target: Target, path: str, status: int) -> Response:
+        """``status`` to ``path``, keeping the extension and the query string asked for."""
+        new = "/" + path
+        if target.extension:
+            new += "." + target.extension
+        if request.url.query:
+            new += "?" + request.url.query
+        return Response(status_code=status, headers={"Location": new})
+
     @unavailable_as_503
     async def dereference(request: Request, raw_path: str) -> Response:
         target = split_extension(raw_path)
         table = redirects()
         if target.path in table:
-            new = "/" + table[target.path]
-            if target.extension:
-                new += "." + target.extension
-            if request.url.query:
-                new += "?" + request.url.query
-            return Response(status_code=301, headers={"Location": new})
+            return moved(request, target, table[target.path], 301)
+        version = target.iri if target.path.startswith("ontology/") else None
+        if version is not None and await is_version_iri(service, version):
+            # the ontology as it is at this version: today's document, while it is current
+            return moved(request, target, "ontology", 302)
         if target.extension:
             media_type = EXTENSIONS[target.extension]
             headers: dict[str, str] = {}

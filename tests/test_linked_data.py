@@ -18,11 +18,11 @@ import pyoxigraph as ox
 import pytest
 from conftest import LiveServer, start_server, stop_server
 from rdflib import Dataset, Graph, URIRef
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from santecyber.dumps import load_redirects, write_dumps
 from santecyber.errors import InputError
-from santecyber.namespaces import BASE
+from santecyber.namespaces import BASE, PREFIXES
 from santecyber.store import BuildDirectory
 
 FORMATS = {
@@ -807,6 +807,27 @@ def tiny_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = start_server(root, root / "server.log")
     yield server
     stop_server(server)
+
+
+def test_the_ontology_version_iri_leads_to_the_ontology(
+    live_server: LiveServer, store: ox.Store
+) -> None:
+    """owl:versionIRI names the ontology at that version: while it is the current one, its
+    IRI is a 302 to the ontology's document (it held one statement before)."""
+    query = "SELECT ?o ?v WHERE { GRAPH ?g { ?o owl:versionIRI ?v } }"
+    rows = list(store.query(query, prefixes=PREFIXES))
+    assert len(rows) == 1
+    ontology, version = rows[0]["o"].value, rows[0]["v"].value
+    with live_server.client() as client:
+        for suffix in ("", ".ttl"):
+            moved = client.get(path_of(version) + suffix, params={"lang": "en"})
+            assert moved.status_code == 302, moved.text
+            assert moved.headers["location"] == f"{path_of(ontology)}{suffix}?lang=en"
+        document = client.get(path_of(version) + ".ttl", follow_redirects=True)
+        graph = Graph().parse(data=document.content, format="turtle")
+        assert (URIRef(ontology), OWL.versionIRI, URIRef(version)) in graph
+        assert len(graph) > 100  # the whole ontology, not one statement
+        assert client.get(path_of(ontology) + "/9.9.9").status_code == 404
 
 
 def test_redirects_table_gives_301(tiny_server: LiveServer) -> None:
