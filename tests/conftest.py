@@ -19,8 +19,18 @@ from santecyber.paths import ROOT
 from santecyber.store import BuildDirectory
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+#: the RDF documents' extensions: their media type, and rdflib's name of the format
+FORMATS = {
+    "ttl": ("text/turtle", "turtle"),
+    "nt": ("application/n-triples", "nt"),
+    "jsonld": ("application/ld+json", "json-ld"),
+    "rdf": ("application/rdf+xml", "xml"),
+    "trig": ("application/trig", "trig"),
+    "nq": ("application/n-quads", "nquads"),
+}
 # the launcher lives in the package (bench/load_test.py uses it too); tests import it from here
 __all__ = [
+    "FORMATS",
     "LiveServer",
     "free_port",
     "mount_tmpfs",

@@ -16,7 +16,7 @@ import browser
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import LiveServer, start_server, stop_server
+from conftest import FORMATS, LiveServer, start_server, stop_server
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
@@ -25,14 +25,6 @@ from santecyber.errors import InputError
 from santecyber.namespaces import BASE, PREFIXES
 from santecyber.store import BuildDirectory
 
-FORMATS = {
-    "ttl": ("text/turtle", "turtle"),
-    "nt": ("application/n-triples", "nt"),
-    "jsonld": ("application/ld+json", "json-ld"),
-    "rdf": ("application/rdf+xml", "xml"),
-    "trig": ("application/trig", "trig"),
-    "nq": ("application/n-quads", "nquads"),
-}
 QUAD_FORMATS = {"trig", "nq"}
 VOID = "http://rdfs.org/ns/void#"
 

@@ -8,7 +8,7 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import LiveServer, run_cli, start_server, stop_server
+from conftest import FORMATS, LiveServer, run_cli, start_server, stop_server
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
@@ -16,14 +16,6 @@ from santecyber.namespaces import BASE
 from santecyber.paths import ROOT
 from santecyber.validation import load_shapes, named_shapes, shape_files
 
-FORMATS = {
-    "ttl": ("text/turtle", "turtle"),
-    "nt": ("application/n-triples", "nt"),
-    "jsonld": ("application/ld+json", "json-ld"),
-    "rdf": ("application/rdf+xml", "xml"),
-    "trig": ("application/trig", "trig"),
-    "nq": ("application/n-quads", "nquads"),
-}
 # a rule that every record passes, and one that every facility breaks
 EXTRA_SHAPE = """
 @prefix scs: <https://w3id.org/santecyber/shapes#> .
