@@ -50,11 +50,15 @@ def server_processes(server: LiveServer) -> list[int]:
 
 def settled(server: LiveServer, replaced: Sequence[int] = ()) -> list[int]:
     """The 2 server processes once both run their query workers (a process answers once its
-    workers are up), none of them among ``replaced``; waits up to 60 s for that."""
+    workers are up), none of them among ``replaced`` and those all gone (uvicorn starts the
+    last new process before it ends the last old one, which may still take a connection and
+    reset it as it stops); waits up to 60 s for that."""
     deadline = time.monotonic() + 60
     while True:
-        processes = [pid for pid in server_processes(server) if pid not in replaced]
-        if len(processes) == 2 and all(query_workers(pid) for pid in processes):
+        running = server_processes(server)
+        processes = [pid for pid in running if pid not in replaced]
+        gone = not set(replaced) & set(running)
+        if gone and len(processes) == 2 and all(query_workers(pid) for pid in processes):
             return processes
         assert time.monotonic() < deadline, (processes, replaced)
         time.sleep(0.2)
