@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from santecyber.dumps import load_redirects, stage_dumps
-from santecyber.errors import Location
+from santecyber.errors import InputError, Location
 from santecyber.loaders.ontology import load_ontology
 from santecyber.loaders.records import load_records
 from santecyber.namespaces import BASE
@@ -84,15 +84,20 @@ def validate_compiled(compiled: Compiled, shapes: Graph | None = None) -> Valida
     return checked(lambda: validate_graph(graph, shapes, ontology=compiled.ontology), shape_files())
 
 
-def validated_shapes(compiled: Compiled, validate: bool = True) -> Graph:
+def validated_shapes(compiled: Compiled, validate: bool = True) -> Graph | None:
     """The shapes of shapes/, which a build publishes beside its dumps (served at /shapes),
-    once the records pass them; ValidationFailed on a violation (``validate``: False skips
-    the check, not the shapes)."""
+    once the records pass them; ValidationFailed on a violation. Without ``validate``, they
+    are published unchecked, or not at all when they do not load: a build that skips the
+    check does not fail on them."""
+    if not validate:
+        try:
+            return load_shapes(shape_files())
+        except InputError:
+            return None
     shapes = load_shapes(shape_files())
-    if validate:
-        outcome = validate_compiled(compiled, shapes)
-        if any(r.severity == "Violation" for r in outcome.results):
-            raise ValidationFailed(outcome, compiled)
+    outcome = validate_compiled(compiled, shapes)
+    if any(r.severity == "Violation" for r in outcome.results):
+        raise ValidationFailed(outcome, compiled)
     return shapes
 
 

@@ -6,7 +6,7 @@ Layout of the build directory (besides what :mod:`santecyber.store` writes)::
     previous-dumps -> dumps.…     a link to the dumps served before (kept for downloads)
     dumps/santecyber.nq.gz        every graph, N-Quads, gzip (deterministic bytes)
     dumps/{graph-name}.ttl        one Turtle file per named graph
-    dumps/shapes.ttl              the SHACL shapes the build checked the records with
+    dumps/shapes.ttl              the SHACL shapes of the build (unchecked with --skip-validation)
     dumps/index.json              file, media type, graph, size, sha256, statements
     redirects.json                old IRI path → new IRI path (from data/redirects.yaml)
 
@@ -27,10 +27,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
+from rdflib.compare import to_canonical_graph
 
 from santecyber.errors import InputError, Location, Problem
 from santecyber.loaders.yaml_files import locate, read_yaml
-from santecyber.namespaces import BASE, PREFIXES
+from santecyber.namespaces import BASE, PREFIXES, REPORT_PREFIXES
 from santecyber.paths import DATA_DIR
 from santecyber.store import BuildDirectory, replace_file
 
@@ -192,10 +193,18 @@ def _write_dumps_into(folder: Path, nquads: bytes, version: str, shapes: Graph |
     index: dict[str, object] = {"version": version, "files": files}
     if shapes is not None:
         path = folder / SHAPES
-        replace_file(path, shapes.serialize(format="turtle", encoding="utf-8"))
+        replace_file(path, shapes_turtle(shapes))
         index["shapes"] = _entry(path, "text/turtle", len(shapes), None)
     replace_file(folder / INDEX, json.dumps(index, indent=2).encode())
     return index
+
+
+def shapes_turtle(shapes: Graph) -> bytes:
+    """The shapes in Turtle, the same bytes for the same shapes (so their ETag only changes
+    with them): blank nodes labelled from the graph's structure, statements sorted."""
+    labelled = to_canonical_graph(shapes).serialize(format="nt", encoding="utf-8")
+    triples = sorted((q.triple for q in ox.parse(labelled, format=ox.RdfFormat.N_TRIPLES)), key=str)
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=REPORT_PREFIXES)
 
 
 def _iri_path(value: object) -> str | None:
@@ -254,9 +263,9 @@ def read_redirects(build_dir: Path) -> dict[str, str]:
         return {}
 
 
-def dump_index(build_dir: Path) -> dict:
-    """The dumps index the last build wrote (no files before any)."""
+def dump_index(build_dir: Path, folder: str = DUMPS) -> dict:
+    """The dumps index the last build wrote (no files before any), or that of ``folder``."""
     try:
-        return json.loads((build_dir / DUMPS / INDEX).read_text(encoding="utf-8"))
+        return json.loads((build_dir / folder / INDEX).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {"version": "", "files": []}

@@ -31,6 +31,8 @@ PREFIXES: dict[str, str] = {
     "rdfs": str(RDFS),
     "xsd": str(XSD),
 }
+#: and those of the shapes, for what shows them: reports, the published shapes
+REPORT_PREFIXES: dict[str, str] = {**PREFIXES, "scs": str(SCS), "sh": str(SH)}
 
 
 def sparql_prefixes() -> str:

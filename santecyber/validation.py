@@ -20,7 +20,7 @@ from rdflib.term import Node
 
 from santecyber.errors import InputError, Location, Problem, not_a_file
 from santecyber.loaders.ontology import ontology_files
-from santecyber.namespaces import PREFIXES, SCS, SH
+from santecyber.namespaces import REPORT_PREFIXES, SH
 from santecyber.paths import SHAPES_DIR
 from santecyber.shacl import (
     BOUND_NODES,
@@ -32,7 +32,6 @@ from santecyber.shacl import (
 )
 from santecyber.shacl.wellformed import malformed
 
-REPORT_PREFIXES: dict[str, str] = {**PREFIXES, "scs": str(SCS), "sh": str(SH)}
 SEVERITIES = ("Violation", "Warning", "Info")  # most serious first
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 

@@ -107,6 +107,17 @@ class Target:
         return canonical_iri(self.path)
 
 
+def version_tag(media_type: str, lang: str) -> str:
+    """What an ETag adds to the data's version: the code's version and the format, and the
+    language for HTML only (RDF does not vary with Accept-Language, and does not say so).
+
+    >>> version_tag("text/turtle", "fr") == version_tag("text/turtle", "en")
+    True
+    """
+    tag = f"{__version__}-{MEDIA_EXTENSIONS[media_type]}"
+    return f"{tag}-{lang}" if media_type == "text/html" else tag
+
+
 def split_extension(path: str) -> Target:
     """``id/x/y.ttl`` → (``id/x/y``, ``ttl``); unknown suffixes stay part of the path.
 
@@ -314,8 +325,7 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         headers["Link"] = link_header(target.path)
         if description.truncated:
             headers["X-Santecyber-Truncated"] = "true"
-        extension = MEDIA_EXTENSIONS[media_type]
-        headers["ETag"] = weak(f'"{service.version}-{__version__}-{extension}-{lang}"')
+        headers["ETag"] = weak(f'"{service.version}-{version_tag(media_type, lang)}"')
         if not target.extension:
             headers["Content-Location"] = f"/{target.path}.{MEDIA_EXTENSIONS[media_type]}"
         if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
@@ -462,8 +472,9 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
         if isinstance(media_type, Response):
             return media_type
         document = await asyncio.to_thread(published_shapes.current)
-        if document is None:  # a build directory from before builds published their shapes
-            return PlainTextResponse("404 Not Found: no build has published shapes\n", 404)
+        if document is None:  # built before builds published them, or skipping broken ones
+            message = "404 Not Found: the build in service published no shapes\n"
+            return PlainTextResponse(message, 404)
         lang = negotiate_language(request, pages.LANGUAGES)
         headers = {"Link": link_header("shapes")}
         if extension:
@@ -473,14 +484,15 @@ def linked_data_router(service: QueryService, config: ServerConfig) -> APIRouter
             headers["Content-Location"] = f"/shapes.{MEDIA_EXTENSIONS[media_type]}"
         if media_type == "text/html":
             headers["Content-Language"] = lang
-        tag = f'"{document.sha256}-{__version__}-{MEDIA_EXTENSIONS[media_type]}-{lang}"'
-        headers["ETag"] = weak(tag)
+        headers["ETag"] = weak(f'"{document.sha256}-{version_tag(media_type, lang)}"')
         headers = {name: value for name, value in headers.items() if value}
         if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
             return Response(status_code=304, headers=headers)
         if media_type == "text/html":
             html = pages.render_shapes(document, lang, request)
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+        if media_type == "text/turtle":  # the file itself, as its index entry describes it
+            return Response(document.turtle, media_type=media_type, headers=headers)
         body = document.description.serialize(media_type, context_url(request))
         return Response(body, media_type=content_type(media_type), headers=headers)
 

@@ -1,13 +1,15 @@
 """The SHACL shapes of the build in service, served at /shapes.
 
 A build publishes the shapes it checked the records with beside its dumps (santecyber.dumps),
-so the page always matches the data served. Validation reports name each rule by its IRI,
+so the page matches the data served (a build with ``--skip-validation`` publishes them
+unchecked, or none when they do not load). Validation reports name each rule by its IRI,
 ``https://w3id.org/santecyber/shapes#Name`` (SARIF ``helpUri``): that IRI lands on the rule's
 section of the HTML page, and the whole document is served in every RDF format.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +43,8 @@ class ShapesDocument:
     """The published shapes file, read once per content (``sha256``)."""
 
     sha256: str
-    statements: int
-    description: Description  # every statement, for the RDF formats
+    turtle: bytes  # the file as published: what its index entry's size and SHA-256 describe
+    description: Description  # every statement, for the other RDF formats
     sections: list[ShapeSection]
 
 
@@ -53,8 +55,7 @@ def shape_turtle(shapes: Graph, iri: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("@prefix")).strip()
 
 
-def read_shapes(path: Path, sha256: str) -> ShapesDocument:
-    content = path.read_bytes()
+def read_shapes(content: bytes, sha256: str) -> ShapesDocument:
     shapes = bind_prefixes(Graph().parse(data=content, format="turtle"))
     quads = list(ox.parse(content, format=ox.RdfFormat.TURTLE))
     sections = [
@@ -70,7 +71,7 @@ def read_shapes(path: Path, sha256: str) -> ShapesDocument:
         for info in named_shapes(shapes)
         if info.iri.startswith(IRI + "#")
     ]
-    return ShapesDocument(sha256, len(quads), Description(IRI, quads), sections)
+    return ShapesDocument(sha256, content, Description(IRI, quads), sections)
 
 
 class PublishedShapes:
@@ -81,13 +82,15 @@ class PublishedShapes:
         self.document: ShapesDocument | None = None
 
     def current(self) -> ShapesDocument | None:
-        entry = dump_index(self.build_dir).get("shapes")
+        # the dumps folder in service, once: a build may switch the link between two reads
+        folder = Path(os.path.realpath(self.build_dir / DUMPS))
+        entry = dump_index(folder.parent, folder.name).get("shapes")
         if entry is None:
             return None
         if self.document is None or self.document.sha256 != entry["sha256"]:
             try:
-                path = self.build_dir / DUMPS / entry["file"]
-                self.document = read_shapes(path, entry["sha256"])
-            except FileNotFoundError:  # a build switched the dumps since the index was read
+                content = (folder / entry["file"]).read_bytes()
+            except FileNotFoundError:  # pruned since: the next build's are in service
                 return self.document
+            self.document = read_shapes(content, entry["sha256"])
         return self.document

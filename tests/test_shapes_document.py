@@ -3,6 +3,7 @@ format, and as a page on which each shape IRI (the helpUri of a SARIF rule) has 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from html.parser import HTMLParser
@@ -87,12 +88,16 @@ def test_shapes_are_served_as_the_build_checked_them(live_server: LiveServer) ->
                 again = client.get(url, headers=revalidate)
                 assert again.status_code == 304, url
                 assert again.content == b""
-        # the downloads page points at them, with the figures of the index
+        # the downloads page points at them, with the figures of the index, which are those
+        # of /shapes.ttl: the published file itself
         index = client.get("/dumps/index.json").json()
         downloads = client.get("/dumps/", headers={"Accept": "text/html"}).text
         assert 'href="/shapes.ttl"' in downloads
         assert index["shapes"]["sha256"] in downloads
         assert index["shapes"]["statements"] == len(expected)
+        turtle = client.get("/shapes.ttl").content
+        assert len(turtle) == index["shapes"]["size"]
+        assert hashlib.sha256(turtle).hexdigest() == index["shapes"]["sha256"]
         refused = client.get("/shapes", headers={"Accept": "image/png"})
         assert refused.status_code == 406
         assert "text/turtle" in refused.text
@@ -129,7 +134,13 @@ def test_each_build_serves_its_own_shapes_and_a_failed_one_changes_nothing(
     def build() -> int:
         return run_cli("build", "--build-dir", build_dir, env=environment).returncode
 
+    def published() -> str:
+        return json.loads((build_dir / "dumps" / "index.json").read_text())["shapes"]["sha256"]
+
     assert build() == 0
+    first = published()
+    assert build() == 0
+    assert published() == first, "the same shapes give the same bytes (and ETag)"
     server = start_server(build_dir, tmp_path / "server.log")
     try:
         before = shape_sections(server)
@@ -144,26 +155,29 @@ def test_each_build_serves_its_own_shapes_and_a_failed_one_changes_nothing(
         # a shape every facility breaks: the build fails, and the served shapes stay
         failing = EXTRA_SHAPE.format(name="NoFacilityLabel", label="No label", most=0)
         (shapes / "extra.ttl").write_text(failing, encoding="utf-8")
+        changed = published()
+        assert changed != first
         assert build() == 1
         assert shape_sections(server).keys() == after.keys()
+        assert published() == changed
     finally:
         stop_server(server)
 
 
-def test_a_build_directory_without_shapes_answers_404(tmp_path: Path) -> None:
-    """Builds from before shapes were published: a clear 404, not a 500."""
+def test_a_build_that_skips_broken_shapes_publishes_none_and_answers_404(tmp_path: Path) -> None:
+    """--skip-validation does not fail on shapes that do not load (it did not use them before
+    shapes were published); such a build has no shapes to serve: a clear 404, not a 500."""
     build_dir = tmp_path / "build"
-    assert run_cli("build", "--build-dir", build_dir).returncode == 0
-    index_file = build_dir / "dumps" / "index.json"
-    index = json.loads(index_file.read_text())
-    del index["shapes"]
-    index_file.write_text(json.dumps(index))
+    missing = {"SANTECYBER_SHAPES": str(tmp_path / "no-shapes")}
+    built = run_cli("build", "--build-dir", build_dir, "--skip-validation", env=missing)
+    assert built.returncode == 0, built.stderr
+    assert "shapes" not in json.loads((build_dir / "dumps" / "index.json").read_text())
     server = start_server(build_dir, tmp_path / "server.log")
     try:
         with server.client() as client:
             for path in ("/shapes", "/shapes.ttl", "/shapes.html"):
                 response = client.get(path)
                 assert response.status_code == 404, path
-                assert "no build has published shapes" in response.text
+                assert "the build in service published no shapes" in response.text
     finally:
         stop_server(server)
