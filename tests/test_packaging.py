@@ -29,12 +29,20 @@ def run(
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from this checkout, installed alone into a folder (its dependencies
-    are this environment's); no network: the build backend is the one installed here."""
+    """The wheel built from this checkout's tracked files, as from a fresh clone (the
+    checkout's egg-info and build/ would slip other files in), installed alone into a folder
+    (its dependencies are this environment's); no network: the build backend is installed."""
     folder = tmp_path_factory.mktemp("wheel")
+    tracked = run("git", "ls-files", "-z", cwd=ROOT)
+    assert tracked.returncode == 0, tracked.stderr
+    source = folder / "source"
+    for name in filter(None, tracked.stdout.split("\0")):
+        if (ROOT / name).is_file():  # a file deleted but not yet committed is skipped
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     built = run(
         sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-        "-w", folder / "dist", ROOT, cwd=folder,
+        "-w", folder / "dist", source, cwd=folder,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     (wheel,) = (folder / "dist").glob("santecyber-*.whl")
