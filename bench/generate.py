@@ -732,8 +732,9 @@ EFFECTS = (
     "possibly-rescheduled",
     "unaffected",
     "restored",
+    "patients-moved-out",
 )
-EFFECT_WEIGHTS = (5, 3, 8, 6, 12, 30, 6, 4, 6, 6)
+EFFECT_WEIGHTS = (5, 3, 8, 6, 12, 30, 6, 4, 6, 6, 3)
 DATA_CATEGORIES = (
     "name",
     "postal-address",
@@ -1293,10 +1294,16 @@ class Generator:
         self, attack: str, n: int, prop: str, literal: str, precision: str, resolved: bool
     ) -> list[str]:
         """A date statement and its ``#date-{n}`` qualification."""
-        q = f"{attack[:-1]}#date-{n}>"
+        return self.dated(attack, f"{attack[:-1]}#date-{n}>", prop, literal, precision, resolved)
+
+    def dated(
+        self, node: str, q: str, prop: str, literal: str, precision: str, resolved: bool
+    ) -> list[str]:
+        """A date statement of ``node`` and its qualification ``q``, as the records loader
+        writes them (for an attack, an authority's action, an investigation)."""
         triples = [
-            f"{attack} {prop} {literal}",
-            f"{attack} {P_DATE_QUALIFICATION} {q}",
+            f"{node} {prop} {literal}",
+            f"{node} {P_DATE_QUALIFICATION} {q}",
             f"{q} {A} {C_DATE_QUALIFICATION}",
             f"{q} {P_QUALIFIED_PROPERTY} {prop}",
             f"{q} {P_DATE_VALUE} {literal}",
@@ -1569,7 +1576,8 @@ class Generator:
             ]
             if random_() < 0.4:
                 when = start + timedelta(days=rng.randrange(0, 10))
-                part.append(f"{node} {P_START} {date_literal(when.isoformat(), 'day')}")
+                day = date_literal(when.isoformat(), "day")
+                part += self.dated(node, f"{node[:-1]}-date>", P_START, day, "day", False)
             for triples in somewhere():
                 triples += part
 
@@ -1598,7 +1606,9 @@ class Generator:
             part.append(f"{investigation} {P_INVESTIGATED_BY} {service}")
             if random_() < 0.5:
                 when = start + timedelta(days=rng.randrange(1, 20))
-                part.append(f"{investigation} {P_START} {date_literal(when.isoformat(), 'day')}")
+                day = date_literal(when.isoformat(), "day")
+                q = f"{investigation[:-1]}#date>"
+                part += self.dated(investigation, q, P_START, day, "day", False)
             for triples in somewhere():
                 triples += part
 
