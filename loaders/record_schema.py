@@ -248,18 +248,22 @@ class Dated(Cited):
     date_status: Annotated[DateStatus | None, Field(validate_default=True)] = None
     date_note: Text | None = None  # how a resolved date was worked out
 
-    @field_validator("date_status")
+    @field_validator("date_status", "date_note")
     @classmethod
     def _given_with_its_date(cls, value: str | None, info: ValidationInfo) -> str | None:
-        dated = info.data.get("date") is not None
-        if dated and value is None:
+        if "date" not in info.data:  # the date itself is wrong: that error says it all
+            return value
+        dated = info.data["date"] is not None
+        if info.field_name == "date_status" and dated and value is None:
             raise PydanticCustomError(
                 "date_status",
                 "a date needs date_status: stated (a source gives it whole) or resolved"
                 " (completed from the article's date; say how in date_note)",
             )
         if value is not None and not dated:
-            raise PydanticCustomError("date_status", "date_status without a date")
+            raise PydanticCustomError(
+                "without_date", "{field} without a date", {"field": info.field_name}
+            )
         return value
 
 
@@ -308,6 +312,18 @@ class Investigation(Dated):
     slug: Slug
     opened_by: Slug | None = None
     directed_by: Slug | None = None  # the office in charge, when not said to have opened it
+
+    @field_validator("directed_by")
+    @classmethod
+    def _when_not_opened_by(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("opened_by") is not None:
+            raise PydanticCustomError(
+                "directed_by",
+                "directed_by is for an office not said to have opened the investigation:"
+                " give opened_by or directed_by, not both",
+            )
+        return value
+
     kind: Slug = "unspecified"
     offences: list[Slug] = []
     investigated_by: list[Slug] = []

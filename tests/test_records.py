@@ -152,6 +152,22 @@ def test_a_dated_action_says_how_its_date_was_obtained(data_copy: Path) -> None:
     replace_once(path, '    date: "2022-12-04"', "    date: null")
     found = problems(data_copy)
     assert any("date_status without a date" in p for p in found), found
+    # a wrong date is one error, not a second about its status
+    replace_once(path, "    date: null\n    date_status", '    date: "2022-13-04"\n    date_status')
+    found = problems(data_copy)
+    assert any("'2022-13-04' is not a date that exists" in p for p in found), found
+    assert not any("without a date" in p for p in found), found
+
+
+def test_an_investigation_is_opened_or_directed_by_an_office_not_both(data_copy: Path) -> None:
+    path = data_copy / "incidents" / "2022-12-ch-versailles.yaml"
+    line = replace_once(
+        path,
+        "    opened_by: parquet-paris",
+        "    opened_by: parquet-paris\n    directed_by: parquet-paris",
+    )
+    found = problems(data_copy)
+    assert any(f":{line + 1}:" in p and "not both" in p for p in found), found
 
 
 def test_dated_actions_are_qualified_in_the_store(built: BuildDirectory) -> None:
