@@ -13,7 +13,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -382,17 +382,27 @@ RENDERERS: dict[str, Callable[[ValidationOutcome, str], str]] = {
 WORDS = {"Violation": "required", "Warning": "expected (warning)", "Info": "noted (info)"}
 
 
-def shape_targets(shapes: Graph, shape: URIRef) -> list[str]:
-    """What a shape applies to, in words."""
+#: how shape_targets says what is not a class, in English (docs/shapes.md, the /shapes page)
+TARGET_WORDS = {
+    "subjects": "subjects of",
+    "objects": "objects of",
+    "sparql": "nodes found by a SPARQL target",
+}
+
+
+def shape_targets(
+    shapes: Graph, shape: URIRef, words: Mapping[str, str] = TARGET_WORDS
+) -> list[str]:
+    """What a shape applies to, in ``words``."""
     name = shapes.namespace_manager.normalizeUri
     found = [name(c) for c in shapes.objects(shape, SH.targetClass)]
-    found += [f"subjects of {name(p)}" for p in shapes.objects(shape, SH.targetSubjectsOf)]
-    found += [f"objects of {name(p)}" for p in shapes.objects(shape, SH.targetObjectsOf)]
+    found += [f"{words['subjects']} {name(p)}" for p in shapes.objects(shape, SH.targetSubjectsOf)]
+    found += [f"{words['objects']} {name(p)}" for p in shapes.objects(shape, SH.targetObjectsOf)]
     found += [name(n) for n in shapes.objects(shape, SH.targetNode)]
     for target in shapes.objects(shape, SH.target):
         # a SPARQL target names the classes it selects among (scs:selectsAmong) for people
         among = [name(c) for c in shapes.objects(target, SCS.selectsAmong)]
-        found += among or ["nodes found by a SPARQL target"]
+        found += among or [words["sparql"]]
     if (shape, RDF.type, RDFS.Class) in shapes:
         found.append(name(shape))
     return sorted(found)

@@ -118,6 +118,7 @@ UI: dict[str, dict[str, str]] = {
         " publier les données. Les rapports de validation (SARIF) renvoient à la section de"
         " chaque forme.",
         "shape": "Forme",
+        "shape_count": "formes",
         "severity": "Gravité",
         "applies_to": "S'applique à",
         "severity_Violation": "obligatoire (violation)",
@@ -176,6 +177,7 @@ UI: dict[str, dict[str, str]] = {
         "shapes_intro": "The constraints every build of the graph checks before it publishes"
         " the data. Validation reports (SARIF) link to each shape's section.",
         "shape": "Shape",
+        "shape_count": "shapes",
         "severity": "Severity",
         "applies_to": "Applies to",
         "severity_Violation": "required (violation)",

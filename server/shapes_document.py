@@ -18,11 +18,20 @@ from rdflib import Graph, URIRef
 
 from santecyber.dumps import DUMPS, dump_index
 from santecyber.namespaces import BASE
-from santecyber.reports import shape_targets
+from santecyber.reports import TARGET_WORDS, shape_targets
 from santecyber.server.describe import Description
 from santecyber.validation import bind_prefixes, named_shapes
 
 IRI = BASE + "shapes"
+#: what a shape applies to, in each language of the pages
+WORDS_BY_LANGUAGE = {
+    "en": TARGET_WORDS,
+    "fr": {
+        "subjects": "sujets de",
+        "objects": "objets de",
+        "sparql": "nœuds trouvés par une cible SPARQL",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class ShapeSection:
     label: str
     severity: str  # Violation | Warning | Info
     message: str
-    targets: list[str]
+    targets: dict[str, list[str]]  # by language
     turtle: str  # the shape's concise bounded description, without the prefix lines
 
 
@@ -65,7 +74,10 @@ def read_shapes(content: bytes, sha256: str) -> ShapesDocument:
             label=info.label,
             severity=info.severity,
             message=info.message,
-            targets=shape_targets(shapes, URIRef(info.iri)),
+            targets={
+                lang: shape_targets(shapes, URIRef(info.iri), words)
+                for lang, words in WORDS_BY_LANGUAGE.items()
+            },
             turtle=shape_turtle(shapes, info.iri),
         )
         for info in named_shapes(shapes)

@@ -121,6 +121,10 @@ def test_every_rule_of_a_sarif_report_lands_on_its_section(live_server: LiveServ
     assert french.keys() == sections.keys()
     assert "obligatoire" in french["FrenchLabel"]
     assert "required" in sections["FrenchLabel"]
+    # what a shape applies to is said in the page's language too
+    by_subject = [anchor for anchor, text in sections.items() if "subjects of " in text]
+    assert by_subject
+    assert all("sujets de " in french[a] and "subjects of" not in french[a] for a in by_subject)
 
 
 def test_each_build_serves_its_own_shapes_and_a_failed_one_changes_nothing(
