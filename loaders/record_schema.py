@@ -235,7 +235,7 @@ DateStatus = Literal["stated", "resolved"]
 
 
 class DateClaim(Cited):
-    property: Literal["start", "detection", "disclosure", "end"]
+    property: Literal["start", "detection", "disclosure", "data-release", "end"]
     value: Date
     status: DateStatus
     note: Text | None = None

@@ -74,12 +74,14 @@ DATE_PROPERTIES = {
     "start": schema("startDate"),
     "detection": sc("detectionDate"),
     "disclosure": sc("disclosureDate"),
+    "data-release": sc("dataReleaseDate"),
     "end": schema("endDate"),
 }
 DATE_NAMES_FR = {
     "start": "début",
     "detection": "détection",
     "disclosure": "divulgation",
+    "data-release": "mise en ligne des données",
     "end": "fin",
 }
 
@@ -768,7 +770,7 @@ class _Emitter:
             claim.note,
             where,
             f"date-{index}",
-            (f"Date de {name} : ", f"{claim.property.capitalize()} date: "),
+            (f"Date de {name} : ", f"{claim.property.replace('-', ' ').capitalize()} date: "),
         )
 
     def exposure(
