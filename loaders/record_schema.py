@@ -312,6 +312,11 @@ class Investigation(Dated):
     slug: Slug
     opened_by: Slug | None = None
     directed_by: Slug | None = None  # the office in charge, when not said to have opened it
+    kind: Slug = "unspecified"
+    offences: list[Slug] = []
+    investigated_by: list[Slug] = []
+    complaint_by: list[Slug] = []
+    note: Text | None = None
 
     @field_validator("directed_by")
     @classmethod
@@ -323,12 +328,6 @@ class Investigation(Dated):
                 " give opened_by or directed_by, not both",
             )
         return value
-
-    kind: Slug = "unspecified"
-    offences: list[Slug] = []
-    investigated_by: list[Slug] = []
-    complaint_by: list[Slug] = []
-    note: Text | None = None
 
 
 class KindClaim(Cited):
