@@ -1566,7 +1566,7 @@ class Generator:
             else:
                 authority, action = (
                     self.regulators["ministere-sante"],
-                    rng.choice(("made-statement", "declined-to-comment")),
+                    rng.choice(("made-statement", "no-comment")),
                 )
             part = [
                 f"{attack} {P_ACTION} {node}",
