@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-build/CURRENT: $(STAMP) $(shell find data ontology shapes -type f 2>/dev/null)
+# The graph depends on the records, the model and the code that compiles them.
+build/CURRENT: $(STAMP) $(shell find data ontology shapes loaders santecyber -type f -not -path '*/__pycache__/*' 2>/dev/null)
 	$(BIN)/santecyber build
 
 build: build/CURRENT

@@ -186,8 +186,6 @@ P_RELAYS = _sc("relays")
 P_DERIVED_FROM = f"<{PROV}wasDerivedFrom>"
 
 # the bare IRIs a date qualification points to with sc:qualifiedProperty
-Q_START = P_START
-Q_DISCLOSURE = P_DISCLOSURE
 Q_PUBLISHED = P_PUBLISHED
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})

@@ -12,7 +12,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
-from santecyber.errors import InputError, Location, Problem, decode_utf8, not_a_file
+from santecyber.errors import InputError, Location, Problem, decode_utf8, line_column, not_a_file
 
 
 class _DatesAsText(RoundTripConstructor):
@@ -47,8 +47,7 @@ def read_yaml(path: Path) -> Any:
         message = "YAML: collections nested too deeply to read (a few hundred levels)"
         raise InputError([Problem(Location.of(path), message)]) from None
     except ReaderError as error:  # a character YAML does not allow (NUL, other controls)
-        before = text[: error.position]
-        line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+        line, column = line_column(text, error.position)
         code = error.character if isinstance(error.character, int) else ord(error.character)
         message = f"YAML: the character U+{code:04X} is not allowed in YAML"
         raise InputError([Problem(Location.of(path, line, column), message)]) from None

@@ -10,6 +10,7 @@ import errno
 import io
 import os
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -25,9 +26,10 @@ from santecyber.query_policy import QueryRefused, QuerySyntaxError
 from santecyber.rdf_inputs import FORMATS as RDF_FILE_FORMATS
 from santecyber.remote import redact
 from santecyber.reports import RENDERERS, failing, render_text, summary
-from santecyber.sparql import GRAPH_FORMATS, run_query
+from santecyber.sparql import FORMAT_NAMES, GRAPH_FORMATS, run_query
 from santecyber.store import BuildDirectory, replace_file
 from santecyber.validation import (
+    SEVERITIES,
     ValidationError,
     ValidationOutcome,
     first_of,
@@ -119,19 +121,17 @@ def check_command(data: DataOption = DATA_DIR) -> None:
     typer.echo(f"records are well-formed: {compiled.quad_count} quads")
 
 
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
-    turtle = "turtle"
-    junit = "junit"
-    sarif = "sarif"
-    github = "github"
+def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
+    """An option's choices, taken from the table that serves them so that the two agree.
+
+    >>> list(choices("Demo", ["csv", "tsv"]))
+    [<Demo.csv: 'csv'>, <Demo.tsv: 'tsv'>]
+    """
+    return StrEnum(name, {value: value for value in values})  # type: ignore[return-value]
 
 
-class FailOn(StrEnum):
-    violation = "violation"
-    warning = "warning"
-    info = "info"
+ReportFormat = choices("ReportFormat", RENDERERS)
+FailOn = choices("FailOn", (severity.lower() for severity in SEVERITIES))
 
 
 class EngineChoice(StrEnum):
@@ -267,11 +267,9 @@ def build_command(
     typer.echo(f"built {compiled.quad_count} quads, version {compiled.version}, in {build_dir}")
 
 
-class TableFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    tsv = "tsv"
-    json = "json"
+#: what ``query --format`` writes besides its table, by its endpoint's ``format=`` name
+QUERY_FORMATS = ("csv", "tsv", "json")
+TableFormat = choices("TableFormat", ("table", *QUERY_FORMATS))
 
 
 def _cell(term: object) -> str:
@@ -316,13 +314,8 @@ def query_command(
     if result.form == "boolean":
         typer.echo("true" if bool(result.value) else "false")
         return
-    media = {
-        "csv": "text/csv",
-        "tsv": "text/tab-separated-values",
-        "json": "application/sparql-results+json",
-    }
-    if output.value in media:
-        sys.stdout.buffer.write(result.serialize(media[output.value]))
+    if output.value in QUERY_FORMATS:
+        sys.stdout.buffer.write(result.serialize(FORMAT_NAMES[output.value]))
         return
     variables = [v.value for v in result.value.variables]  # type: ignore[union-attr]
     rows = [[_cell(solution[v]) for v in variables] for solution in result.value]  # type: ignore[union-attr]
@@ -330,19 +323,8 @@ def query_command(
     typer.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
 
 
-class ExportFormat(StrEnum):
-    nquads = "nquads"
-    trig = "trig"
-    turtle = "turtle"
-    jsonld = "jsonld"
-
-
-EXPORT_MEDIA = {
-    "nquads": "application/n-quads",
-    "trig": "application/trig",
-    "turtle": "text/turtle",
-    "jsonld": "application/ld+json",
-}
+EXPORT_MEDIA = {name: FORMAT_NAMES[name] for name in ("nquads", "trig", "turtle", "jsonld")}
+ExportFormat = choices("ExportFormat", EXPORT_MEDIA)
 
 
 @app.command("export")

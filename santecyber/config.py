@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from santecyber.paths import BUILD_DIR
+from santecyber.paths import BUILD_DIR, path_from_environment
 
 
 def _env(name: str, default: str) -> str:
@@ -137,7 +137,9 @@ def per_process(workers: int, processes: int) -> int:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    build_dir: Path = field(default_factory=lambda: Path(_env("BUILD", str(BUILD_DIR))))
+    build_dir: Path = field(
+        default_factory=lambda: path_from_environment("SANTECYBER_BUILD", BUILD_DIR)
+    )
     #: seconds a query may run before its worker process is killed (503)
     query_timeout: float = field(default_factory=lambda: _float("QUERY_TIMEOUT", "30", 0.001))
     #: rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most; more are cut and flagged

@@ -68,12 +68,22 @@ def not_a_file(path: Path, what: str = "file") -> str | None:
     return f"no such {what}"
 
 
+def line_column(text: str | bytes, offset: int) -> tuple[int, int]:
+    r"""1-based line and column of ``offset`` in ``text`` (counted in characters, or in bytes).
+
+    >>> line_column("ab\ncd", 4), line_column(b"x", 0)
+    ((2, 2), (1, 1))
+    """
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    line = text.count(newline, 0, offset) + 1  # type: ignore[arg-type]
+    return line, offset - (text.rfind(newline, 0, offset) + 1) + 1  # type: ignore[arg-type]
+
+
 def decode_utf8(path: Path, content: bytes) -> str:
     """``content`` as UTF-8 text, or InputError at the line and column of the first bad byte."""
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:
-        before = content[: error.start]
-        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        line, column = line_column(content, error.start)
         message = f"not UTF-8: byte 0x{content[error.start]:02x} cannot be decoded"
         raise InputError([Problem(Location.of(path, line, column), message)]) from None

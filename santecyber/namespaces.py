@@ -10,7 +10,6 @@ SC = Namespace(BASE + "ontology#")
 ID = Namespace(BASE + "id/")
 VOCAB = Namespace(BASE + "vocab/")
 GRAPH = Namespace(BASE + "graph/")
-ONTOLOGY_IRI = BASE + "ontology"
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("http://schema.org/")
 SH = Namespace("http://www.w3.org/ns/shacl#")

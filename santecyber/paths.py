@@ -19,14 +19,14 @@ def _project_root() -> Path:
 ROOT = _project_root()
 
 
-def _from_environment(name: str, default: Path) -> Path:
+def path_from_environment(name: str, default: Path) -> Path:
     """``$name``, or ``default`` when it is unset or empty: an empty one (an unset CI
     variable passed on) would be Path(""), the working directory, written into by a build."""
     return Path(os.environ.get(name) or default)
 
 
 ONTOLOGY_DIR = ROOT / "ontology"
-SHAPES_DIR = _from_environment("SANTECYBER_SHAPES", ROOT / "shapes")
+SHAPES_DIR = path_from_environment("SANTECYBER_SHAPES", ROOT / "shapes")
 QUERIES_DIR = ROOT / "queries"
-DATA_DIR = _from_environment("SANTECYBER_DATA", ROOT / "data")
-BUILD_DIR = _from_environment("SANTECYBER_BUILD", ROOT / "build")
+DATA_DIR = path_from_environment("SANTECYBER_DATA", ROOT / "data")
+BUILD_DIR = path_from_environment("SANTECYBER_BUILD", ROOT / "build")

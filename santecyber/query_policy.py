@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from santecyber.errors import line_column
 from santecyber.namespaces import PREFIXES
 
 
@@ -191,7 +192,7 @@ def check_nesting(query: str) -> None:
     for match in _BRACKETS.finditer(query):
         depth = depth + 1 if match.group() in "{([" else max(depth - 1, 0)
         if depth > MAX_NESTING:
-            line, column = _line_column(query, match.start())
+            line, column = line_column(query, match.start())
             raise QuerySyntaxError(f"brackets nested deeper than {MAX_NESTING}", line, column)
 
 
@@ -275,11 +276,6 @@ def _parses_elsewhere(query: str) -> bool:
     except Exception:  # any parse failure means: not valid SPARQL for rdflib either
         return False
     return True
-
-
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _offset(text: str, line: int, column: int) -> int | None:

@@ -45,7 +45,9 @@ class Refreshable(Protocol):
     version: str
     #: why the build CURRENT names could not be opened ('' if it is served)
     unopened: str
-    _waiting: int
+
+    @property
+    def in_flight(self) -> int: ...
 
     def refresh(self) -> str: ...
 
@@ -62,7 +64,7 @@ class Outcome:
 def reload_service(service: Refreshable) -> Outcome:
     """Switch ``service`` to the version CURRENT names; raises OSError if it cannot be opened."""
     previous = service.version
-    in_flight = getattr(service, "_waiting", 0)
+    in_flight = service.in_flight
     version = service.refresh()
     if service.unopened:
         raise OSError(service.unopened)

@@ -81,9 +81,6 @@ class QueryResult:
     def default_media_type(self) -> str:
         return "text/turtle" if self.form == "graph" else "application/sparql-results+json"
 
-    def media_types(self) -> list[str]:
-        return list(GRAPH_FORMATS if self.form == "graph" else RESULT_FORMATS)
-
     def serialize(self, media_type: str) -> bytes:
         if self.form == "graph":
             return self.value.serialize(format=GRAPH_FORMATS[media_type])  # type: ignore[union-attr]

@@ -87,12 +87,11 @@ class BuildDirectory:
     def open_current(self) -> tuple[ox.Store, str]:
         """Open the store in service read-only; FileNotFoundError before any build, OSError
         naming the store when RocksDB finds it damaged (files missing or cut short)."""
-        version = self.current_version()
-        if version is None:
+        path = self.current_store_path()
+        if path is None:
             raise FileNotFoundError(f"no built store in {self.root}: run `santecyber build`")
-        path = self.stores / version
         try:
-            return ox.Store.read_only(str(path)), version
+            return ox.Store.read_only(str(path)), path.name
         except (OSError, RuntimeError) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise OSError(

@@ -127,11 +127,6 @@ class ValidationOutcome:
     engine: str = "fast"  # fast (santecyber.shacl) or pyshacl
     note: str = ""  # why pySHACL ran when the fast engine was asked for
 
-    def at_or_above(self, severity: str) -> list[ShapeResult]:
-        """The results as serious as ``severity`` or more."""
-        limit = severity_rank(severity)
-        return [r for r in self.results if severity_rank(r.severity) <= limit]
-
     def located(self, locate: Locator) -> ValidationOutcome:
         """The same outcome with each result's location filled in by ``locate``."""
         results = [replace(r, location=locate(r.focus_node)) for r in self.results]

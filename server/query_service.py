@@ -208,10 +208,10 @@ class QueryService:
         assert self._pool is not None
         self._pool.release_threadsafe(worker)
 
-    def worker_pids(self) -> list[int]:
-        """Process ids of the live workers (for operators and tests)."""
-        with self._lock:
-            return sorted(w.pid for w in self._workers if w.pid is not None)
+    @property
+    def in_flight(self) -> int:
+        """Queries running or waiting for a worker."""
+        return self._waiting
 
     def refresh(self) -> str:
         """The version in service, following a new build without a restart.

@@ -207,13 +207,17 @@ def test_a_fifo_in_the_ontology_is_named_not_read(tmp_path: Path) -> None:
 
 def test_an_empty_folder_variable_means_the_default_folder() -> None:
     """An unset CI variable passed on as SANTECYBER_BUILD= made a build write into the
-    working directory."""
-    code = "from santecyber import paths; print(paths.BUILD_DIR, paths.DATA_DIR, paths.SHAPES_DIR)"
+    working directory; the server's own setting read it apart, and still did."""
+    code = (
+        "from santecyber import paths, config; "
+        "print(paths.BUILD_DIR, paths.DATA_DIR, paths.SHAPES_DIR, config.ServerConfig().build_dir)"
+    )
     empty = {name: "" for name in ("SANTECYBER_BUILD", "SANTECYBER_DATA", "SANTECYBER_SHAPES")}
     run = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, **empty}, capture_output=True, text=True
     )
-    assert run.stdout.split() == [str(ROOT / "build"), str(ROOT / "data"), str(ROOT / "shapes")]
+    build, data, shapes = (str(ROOT / name) for name in ("build", "data", "shapes"))
+    assert run.stdout.split() == [build, data, shapes, build]
 
 
 def test_a_fact_cites_only_its_incidents_sources(data_copy: Path) -> None:
