@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 import pyoxigraph as ox
 from rdflib import Graph
 
-from santecyber.namespaces import BASE, PREFIXES, SC, SCHEMA
+from santecyber.namespaces import BASE, PREFIXES, SCHEMA
 from santecyber.server.query_service import QueryService
 
 #: prefixes for Turtle/TriG/RDF/XML: our id/vocab/graph IRIs stay whole (no ``id:attack\/…``)
@@ -328,18 +329,33 @@ class Reference:
     labels: dict[str, dict[str, str]]  # iri → language → label
 
     def label(self, iri: str, lang: str) -> str | None:
-        labels = self.labels.get(iri)
-        if not labels:
-            return None
-        return labels.get(lang) or labels.get("en") or next(iter(labels.values()))
+        return best_label(self.labels.get(iri, {}), lang)
 
 
-_reference_cache: dict[int, Reference] = {}
+def best_label(labels: Mapping[str, str], lang: str) -> str | None:
+    """The label in ``lang``, else one without a language tag (a proper name), else the
+    English one, else any: every page names a thing the same way.
+
+    >>> best_label({"en": "Brest University Hospital", "": "CHU de Brest"}, "fr")
+    'CHU de Brest'
+    >>> best_label({"fr": "CHU de Brest", "en": "Brest University Hospital"}, "en")
+    'Brest University Hospital'
+    >>> best_label({}, "fr") is None
+    True
+    """
+    for language in (lang, "", "en"):
+        if labels.get(language):
+            return labels[language]
+    return next(iter(labels.values()), None)
+
+
+#: per service, dropped with it (an id() key could be reused by the next service)
+_reference_cache: WeakKeyDictionary[QueryService, Reference] = WeakKeyDictionary()
 
 
 async def reference(service: QueryService) -> Reference:
     """The :class:`Reference` of the version in service, computed once per version."""
-    cached = _reference_cache.get(id(service))
+    cached = _reference_cache.get(service)
     if cached is not None and cached.version == service.version:
         return cached
     sources: dict[str, SourceInfo] = {}
@@ -360,104 +376,5 @@ async def reference(service: QueryService) -> Reference:
         lang = label.language if isinstance(label, ox.Literal) and label.language else ""
         labels.setdefault(row["s"].value, {}).setdefault(lang, label.value)  # type: ignore[union-attr]
     built = Reference(service.version, sources, labels)
-    _reference_cache[id(service)] = built
+    _reference_cache[service] = built
     return built
-
-
-__all__ = [
-    "JSONLD_CONTEXT",
-    "Description",
-    "Reference",
-    "SourceInfo",
-    "canonical_iri",
-    "describe",
-    "describe_graph",
-    "reference",
-    "select",
-    "void_quads",
-]
-
-
-VOID = "http://rdfs.org/ns/void#"
-#: the dataset that VoID describes
-DATASET = BASE + "void#santecyber"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-SD = "http://www.w3.org/ns/sparql-service-description#"
-SPDX = "http://spdx.org/rdf/terms#"
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-LICENCE = "https://creativecommons.org/licenses/by/4.0/"
-
-
-def void_quads(
-    counts: dict[str, int], ref: Reference, dumps: dict, base_url: str, triples: int | None = None
-) -> list[ox.Quad]:
-    """The VoID/DCAT description: the dataset (``triples``: distinct statements), one subset
-    per named graph, one distribution per dump file (URLs on ``base_url``, the host
-    answering), sources, licence, endpoint."""
-    dataset = ox.NamedNode(DATASET)
-    quads: list[ox.Quad] = []
-
-    def add(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> None:
-        quads.append(ox.Quad(s, ox.NamedNode(p), o, ox.DefaultGraph()))
-
-    def integer(n: int) -> ox.Literal:
-        return ox.Literal(str(n), datatype=ox.NamedNode(XSD_NS + "integer"))
-
-    add(dataset, RDF_TYPE_IRI, ox.NamedNode(VOID + "Dataset"))
-    add(dataset, RDF_TYPE_IRI, ox.NamedNode(DCAT + "Dataset"))
-    add(dataset, DCT + "title", ox.Literal("santecyber", language="en"))
-    add(
-        dataset,
-        DCT + "description",
-        ox.Literal("Open knowledge graph of cyberattacks on French healthcare.", language="en"),
-    )
-    add(
-        dataset,
-        DCT + "description",
-        ox.Literal(
-            "Graphe de connaissances ouvert des cyberattaques contre la santé en France.",
-            language="fr",
-        ),
-    )
-    add(dataset, DCT + "license", ox.NamedNode(LICENCE))
-    add(dataset, VOID + "sparqlEndpoint", ox.NamedNode(base_url + "/sparql"))
-    add(dataset, VOID + "uriSpace", ox.Literal(BASE + "id/"))
-    add(dataset, VOID + "rootResource", ox.NamedNode(BASE + "id/"))
-    total = triples if triples is not None else sum(counts.values())
-    add(dataset, VOID + "triples", integer(total))
-    for vocabulary in (
-        str(SC),
-        str(SCHEMA),
-        "http://www.w3.org/ns/org#",
-        "http://www.w3.org/ns/prov#",
-    ):
-        add(dataset, VOID + "vocabulary", ox.NamedNode(vocabulary))
-    for info in sorted(ref.sources.values(), key=lambda i: i.source):
-        add(dataset, DCT + "source", ox.NamedNode(info.source))
-    for graph, count in sorted(counts.items()):
-        subset = ox.NamedNode(BASE + "void#graph-" + graph[len(BASE) :].replace("/", "-"))
-        add(dataset, VOID + "subset", subset)
-        add(subset, RDF_TYPE_IRI, ox.NamedNode(VOID + "Dataset"))
-        add(subset, SD + "name", ox.NamedNode(graph))
-        add(subset, VOID + "triples", integer(count))
-        if graph in ref.sources:
-            add(subset, DCT + "source", ox.NamedNode(ref.sources[graph].source))
-    for entry in dumps.get("files", []):
-        url = ox.NamedNode(f"{base_url}/dumps/{entry['file']}")
-        distribution = ox.NamedNode(BASE + "void#dump-" + entry["file"])
-        add(dataset, VOID + "dataDump", url)
-        add(dataset, DCAT + "distribution", distribution)
-        add(distribution, RDF_TYPE_IRI, ox.NamedNode(DCAT + "Distribution"))
-        add(distribution, DCAT + "downloadURL", url)
-        add(distribution, DCAT + "mediaType", ox.Literal(entry["media_type"]))
-        add(distribution, DCAT + "byteSize", integer(entry["size"]))
-        add(distribution, DCT + "license", ox.NamedNode(LICENCE))
-        checksum = ox.NamedNode(BASE + "void#sha256-" + entry["file"])
-        add(distribution, SPDX + "checksum", checksum)
-        add(checksum, SPDX + "algorithm", ox.NamedNode(SPDX + "checksumAlgorithm_sha256"))
-        add(checksum, SPDX + "checksumValue", ox.Literal(entry["sha256"]))
-        if "graph" in entry:
-            add(distribution, DCT + "subject", ox.NamedNode(entry["graph"]))
-    return sorted(quads, key=str)

@@ -24,24 +24,23 @@ from markupsafe import Markup
 from santecyber.dumps import dump_index
 from santecyber.namespaces import BASE, SC, SCHEMA
 from santecyber.server.describe import (
-    DATASET,
     LABEL_PROPERTIES,
     PROV_DERIVED,
     RDFS_LABEL,
-    VOID,
     Description,
     Reference,
     SourceInfo,
+    best_label,
     document_iri,
     local_path,
     reference,
     select,
-    void_quads,
 )
 from santecyber.server.pagination import Paging, links, paginate
 from santecyber.server.query_service import QueryService
 from santecyber.server.shapes_document import IRI as SHAPES_IRI
 from santecyber.server.shapes_document import ShapesDocument
+from santecyber.server.void import DATASET, VOID, void_quads
 
 LANGUAGES = ("fr", "en")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -449,9 +448,7 @@ class Labeller:
 
     def name(self, iri: str) -> str:
         own = self.labels.get(iri) or self.titles.get(iri)
-        if own:
-            return own.get(self.lang) or own.get("") or own.get("en") or next(iter(own.values()))
-        found = self.ref.label(iri, self.lang)
+        found = best_label(own, self.lang) if own else self.ref.label(iri, self.lang)
         if found:
             return found
         if iri in TERM_NAMES:
@@ -994,12 +991,6 @@ def chart(rows: list[TimelineRow], lang: str) -> dict[str, object]:
     }
 
 
-def pick(names: dict[str, str], lang: str, fallback: str) -> str:
-    return (
-        names.get(lang) or names.get("en") or names.get("") or next(iter(names.values()), fallback)
-    )
-
-
 def paged_page(
     request: Request,
     lang: str,
@@ -1026,7 +1017,7 @@ def paged_page(
 def ordered_items(names: dict[str, dict[str, str]], lang: str) -> list[dict[str, str]]:
     """One link per IRI, by label ignoring case and accents, then by IRI (a total order)."""
     items = [
-        {"iri": iri, "href": href_of(iri)[0], "label": pick(labels, lang, local_name(iri))}
+        {"iri": iri, "href": href_of(iri)[0], "label": best_label(labels, lang) or local_name(iri)}
         for iri, labels in names.items()
     ]
     return sorted(items, key=lambda item: (collation_key(item["label"]), item["iri"]))
