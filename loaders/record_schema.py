@@ -153,6 +153,17 @@ class Cited(Record):
     sources: list[Slug] = []
 
 
+class Attributed(Cited):
+    """A part of an incident the source may report as someone's claim, or as unconfirmed."""
+
+    #: the organisation whose word the source reports ("selon le ministre", "d'après le groupe")
+    according_to: Slug | None = None
+    #: true when the source puts it conditionally or unconfirmed ("dépendrait", "selon une
+    #: source judiciaire"); say whose word it is in according_to when the source names them
+    hedged: Flag | None = None
+    note: Text | None = None
+
+
 class Source(Record):
     slug: Slug
     title: Text
@@ -241,7 +252,7 @@ class DateClaim(Cited):
     note: Text | None = None
 
 
-class Dated(Cited):
+class Dated(Attributed):
     """A fact with an optional date, which then says how it was obtained (``date_status``)."""
 
     date: Date | None = None
@@ -267,7 +278,7 @@ class Dated(Cited):
         return value
 
 
-class Impact(Cited):
+class Impact(Attributed):
     service: Slug
     effect: Slug
     facility: Slug | None = None
@@ -275,10 +286,9 @@ class Impact(Cited):
     patients_transferred: Count | None = None
     transferred_to: list[Slug] = []
     redirected_to: list[Slug] = []  # patients told to go there, no organised transfer
-    note: Text | None = None
 
 
-class DataExposure(Cited):
+class DataExposure(Attributed):
     exfiltrated: Flag | None = None
     record_count: Count | None = None
     categories: list[Slug] = []
@@ -286,7 +296,6 @@ class DataExposure(Cited):
     period_end: Date | None = None
     source_count: Count | None = None
     published_online: Flag | None = None
-    note: Text | None = None
 
 
 def _written_as_a_number(raw: object) -> object:
@@ -296,16 +305,14 @@ def _written_as_a_number(raw: object) -> object:
     return raw
 
 
-class Ransom(Cited):
+class Ransom(Attributed):
     amount: Annotated[Decimal, BeforeValidator(_written_as_a_number), Field(gt=0)]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    note: Text | None = None
 
 
 class Response(Dated):
     authority: Slug
     action: Slug
-    note: Text | None = None
 
 
 class Investigation(Dated):
@@ -316,7 +323,6 @@ class Investigation(Dated):
     offences: list[Slug] = []
     investigated_by: list[Slug] = []
     complaint_by: list[Slug] = []
-    note: Text | None = None
 
     @field_validator("directed_by")
     @classmethod

@@ -18,6 +18,7 @@ from pyoxigraph import Literal, NamedNode
 from santecyber.errors import InputError, Location, Problem, display_path
 from santecyber.loaders.ontology import Vocabulary
 from santecyber.loaders.record_schema import (
+    Attributed,
     DateClaim,
     Dated,
     Incident,
@@ -302,6 +303,9 @@ class _ReferenceCheck:
             self.problems.append(Problem(entry.at(), "a product needs vendor"))
         self.cited(entry, model.sources)
 
+    def attributed(self, entry: Entry, part: Attributed, *loc: str | int) -> None:
+        self.organisation(entry, part.according_to, None, *loc, "according_to")
+
     def check_incident(self, entry: Entry, investigations: dict[str, Location]) -> None:
         model: Incident = entry.model
         if not model.sources and not model.mentioned_in:
@@ -344,6 +348,7 @@ class _ReferenceCheck:
             self.date(entry, claim.value, "dates", index, "value")
         for index, impact in enumerate(model.impacts):
             self.cited(entry, impact.sources, "impacts", index, within=own)
+            self.attributed(entry, impact, "impacts", index)
             self.concept(entry, "service", impact.service, "impacts", index, "service")
             self.concept(entry, "effect", impact.effect, "impacts", index, "effect")
             self.organisation(entry, impact.facility, {"facility"}, "impacts", index, "facility")
@@ -362,6 +367,7 @@ class _ReferenceCheck:
         if model.data_exposure is not None:
             exposure = model.data_exposure
             self.cited(entry, exposure.sources, "data_exposure", within=own)
+            self.attributed(entry, exposure, "data_exposure")
             for index, name in enumerate(exposure.categories):
                 self.concept(entry, "data-category", name, "data_exposure", "categories", index)
             self.date(entry, exposure.period_end, "data_exposure", "period_end")
@@ -377,8 +383,10 @@ class _ReferenceCheck:
                 )
         if model.ransom is not None:
             self.cited(entry, model.ransom.sources, "ransom", within=own)
+            self.attributed(entry, model.ransom, "ransom")
         for index, response in enumerate(model.responses):
             self.cited(entry, response.sources, "responses", index, within=own)
+            self.attributed(entry, response, "responses", index)
             self.organisation(
                 entry,
                 response.authority,
@@ -400,6 +408,7 @@ class _ReferenceCheck:
                 )
             investigations[inquiry.slug] = entry.at("investigations", index, "slug")
             self.cited(entry, inquiry.sources, "investigations", index, within=own)
+            self.attributed(entry, inquiry, "investigations", index)
             for key in ("opened_by", "directed_by"):
                 self.organisation(
                     entry, getattr(inquiry, key), {"authority"}, "investigations", index, key
@@ -447,6 +456,16 @@ class _Emitter:
     def note(self, node: NamedNode, text: str | None, graphs: list[NamedNode]) -> None:
         if text:
             self.quads.add(node, RDFS_COMMENT, lang(text, "en"), graphs)
+
+    def part_note(self, node: NamedNode, part: Attributed, graphs: list[NamedNode]) -> None:
+        """A part's note, and whose word it is or whether the source hedges it."""
+        self.note(node, part.note, graphs)
+        if part.according_to:
+            self.quads.add(
+                node, sc("accordingTo"), self.organisation_iri(part.according_to), graphs
+            )
+        if part.hedged is not None:
+            self.quads.add(node, sc("hedged"), typed(part.hedged), graphs)
 
     def concept_labels(
         self,
@@ -695,7 +714,7 @@ class _Emitter:
                 add(part, sc("transferredTo"), self.organisation_iri(slug), where)
             for slug in impact.redirected_to:
                 add(part, sc("redirectedTo"), self.organisation_iri(slug), where)
-            self.note(part, impact.note, where)
+            self.part_note(part, impact, where)
         if model.data_exposure is not None:
             self.exposure(node, entry, model, graphs(model.data_exposure.sources))
         if model.ransom is not None:
@@ -713,7 +732,7 @@ class _Emitter:
                 f"Ransom demanded: {amount} {model.ransom.currency}",
                 where,
             )
-            self.note(part, model.ransom.note, where)
+            self.part_note(part, model.ransom, where)
         for index, response in enumerate(model.responses, 1):
             part = iri(f"{node.value}#action-{index}")
             self.origins[part.value] = entry.at("responses", index - 1)
@@ -731,7 +750,7 @@ class _Emitter:
                 where,
             )
             self.dated(part, entry, ("responses", index - 1), response, where)
-            self.note(part, response.note, where)
+            self.part_note(part, response, where)
         for index, inquiry in enumerate(model.investigations):
             self.investigation(node, entry, index, graphs(inquiry.sources))
 
@@ -801,7 +820,7 @@ class _Emitter:
             add(part, sc("dataCategory"), self.concept("data-category", name), where)
         add(part, sc("dataPeriodStart"), typed_date(exposure.period_start), where)
         add(part, sc("dataPeriodEnd"), typed_date(exposure.period_end), where)
-        self.note(part, exposure.note, where)
+        self.part_note(part, exposure, where)
 
     def investigation(
         self, attack: NamedNode, entry: Entry, index: int, where: list[NamedNode]
@@ -833,7 +852,7 @@ class _Emitter:
         for slug in inquiry.complaint_by:
             add(node, sc("complaintFiledBy"), self.organisation_iri(slug), where)
         self.dated(node, entry, ("investigations", index), inquiry, where)
-        self.note(node, inquiry.note, where)
+        self.part_note(node, inquiry, where)
 
 
 def _a(noun: str) -> str:
