@@ -430,6 +430,7 @@ def serve_command(
 
     from santecyber.config import ServerConfig
     from santecyber.remote import RemoteStore, StoreRejected, StoreUnavailable
+    from santecyber.server.http_limits import BoundedHttpToolsProtocol
 
     # Each process builds its app from the environment (server.app.app_from_environment).
     settings = {"BUILD": str(build_dir), "PROCESSES": str(processes)}
@@ -460,6 +461,7 @@ def serve_command(
         port=port,
         access_log=access_log,
         workers=processes,
+        http=BoundedHttpToolsProtocol,
     )
 
 

@@ -152,6 +152,11 @@ class ServerConfig:
     max_query_length: int = field(default_factory=lambda: _int("MAX_QUERY_LENGTH", "100000"))
     #: bytes of a POST body: 413 beyond this
     max_body_bytes: int = field(default_factory=lambda: _int("MAX_BODY_BYTES", "1000000"))
+    #: bytes of a request's head (request line and headers), refused as it arrives beyond
+    #: this: 414 if the request line alone is longer, else 431 (server/http_limits.py)
+    max_head_bytes: int = field(default_factory=lambda: _int("MAX_HEAD_BYTES", "65536", 16384))
+    #: seconds a client has to send a request's head, from its first byte or from connecting
+    head_timeout: float = field(default_factory=lambda: _float("HEAD_TIMEOUT", "10", 0.1))
     #: worker processes running queries, each with its own read-only view of the store
     workers: int = field(default_factory=lambda: _int("QUERY_WORKERS", "4", 1))
     #: server processes (`santecyber serve --processes`), sharing the port and the workers

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -54,7 +56,11 @@ SECURITY_HEADERS = (
 def server(built: BuildDirectory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real server with a short time limit, so hostile queries cost little."""
     log = tmp_path_factory.mktemp("hostile") / "server.log"
-    env = {"SANTECYBER_QUERY_TIMEOUT": "1", "SANTECYBER_MAX_RESULTS": "500"}
+    env = {
+        "SANTECYBER_QUERY_TIMEOUT": "1",
+        "SANTECYBER_MAX_RESULTS": "500",
+        "SANTECYBER_HEAD_TIMEOUT": "2",
+    }
     live = start_server(built.root, log, env)
     yield live
     stop_server(live)
@@ -627,6 +633,50 @@ def test_long_uris_get_414(client: httpx.Client):
         assert answer.status_code == 414
         assert_handled(answer)
     assert "POST" in response.json()["error"]
+
+
+# the request head: uvicorn (httptools) bounds neither its size nor the time it takes
+
+
+def exchange(server: LiveServer, *parts: bytes, pause: float = 0) -> tuple[bytes, float]:
+    """Send ``parts`` (``pause`` seconds apart) on one connection; what came back, and when
+    the connection ended (seconds after it opened)."""
+    where = urlsplit(server.url)
+    started = time.monotonic()
+    received = b""
+    with socket.create_connection((where.hostname, where.port), timeout=30) as raw:
+        try:
+            for part in parts:
+                if select.select([raw], [], [], 0)[0]:  # answered: stop before a reset
+                    break
+                raw.sendall(part)
+                time.sleep(pause)
+        except OSError:  # closed on us: read what it said
+            pass
+        while chunk := raw.recv(65536):
+            received += chunk
+    return received, time.monotonic() - started
+
+
+def test_an_oversized_head_is_refused_as_it_arrives(server: LiveServer, client: httpx.Client):
+    """A 300 MB header used to be read whole (the server grew by 600 MB) and answered."""
+    request = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: a\r\n"
+    header, _ = exchange(server, request + b"X-Big: " + b"x" * 70_000)
+    target, _ = exchange(server, b"GET /sparql?query=" + b"a" * 70_000)
+    assert header.startswith(b"HTTP/1.1 431 "), header[:100]
+    assert target.startswith(b"HTTP/1.1 414 "), target[:100]
+    assert client.get("/sparql", params={"query": "ASK {}"}).json()["boolean"] is True
+
+
+def test_a_head_sent_too_slowly_is_cut(server: LiveServer):
+    """A header line every few seconds kept a connection open for good (SANTECYBER_HEAD_TIMEOUT
+    is 2 s here): enough of them used up the server's files."""
+    lines = [b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\n"] + [b"X-Slow: 1\r\n"] * 60
+    answer, ended = exchange(server, *lines, pause=0.25)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:100]
+    assert ended < 10  # cut near 2 s, long before the 15 s the client would take
+    silent, ended = exchange(server)  # connects and sends nothing: closed without a word
+    assert silent == b"" and ended < 10
 
 
 # the Host header: it is written into absolute URLs (service description, VoID, JSON-LD)
