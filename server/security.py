@@ -9,6 +9,8 @@ One pure ASGI middleware (it never buffers a response, so streamed dumps stay st
   as soon as a streamed (chunked) body goes past the limit;
 - a path with a ``..``/``.`` segment, a backslash or a NUL byte once percent-decoded (``%2e%2e``,
   ``..%2f``, ``%252e%252e`` decoded twice…) is answered 404 without reaching /static or /dumps;
+- a path, or a query parameter, with a malformed percent-escape or bytes that are not UTF-8
+  is answered 400 naming it (server/parameters.py), not read with U+FFFD in their place;
 - a Host header that is missing (HTTP/1.1), repeated or not ``host[:port]`` is answered 400:
   routes write it into absolute URLs (service description, VoID, JSON-LD context), where a
   bad one was a 500 from the IRI parser.
@@ -27,6 +29,7 @@ from urllib.parse import unquote
 from fastapi import FastAPI
 
 from santecyber.config import ServerConfig
+from santecyber.server.parameters import ProtocolError, check_target
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -177,6 +180,11 @@ class SecurityMiddleware:
         path = raw_path.decode("latin-1")
         if traversal(path) or traversal(scope["path"]):
             await send_error(send, 404, "no such path")
+            return
+        try:  # every route reads the path and the parameters as sent, or not at all
+            check_target(raw_path, scope.get("query_string", b""))
+        except ProtocolError as error:
+            await send_error(send, error.status, str(error))
             return
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             message = f"request body of {int(declared)} bytes exceeds the limit of"

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 from collections.abc import Sequence
 from typing import NamedTuple
-from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -32,6 +30,11 @@ from santecyber.server.negotiation import (
     format_override,
     prefers,
 )
+from santecyber.server.parameters import (
+    ProtocolError,
+    decode_utf8,
+    parse_parameters,
+)
 from santecyber.server.query_service import (
     Answer,
     AnswerStream,
@@ -50,17 +53,6 @@ QUERY_CONTENT_TYPES = ["application/sparql-query", "application/x-www-form-urlen
 #: revalidate every time: answers only change with a new build, and then the ETag changes
 CACHE_CONTROL = "public, no-cache"
 TRUNCATED_HEADER = "X-Santecyber-Truncated"
-#: a ``%`` that does not start a ``%XX`` escape
-BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-
-
-class ProtocolError(Exception):
-    """A request the protocol does not allow, with the status and message to send."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
 
 
 def error_response(
@@ -95,53 +87,6 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise ProtocolError(413, f"request body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def decode_utf8(data: bytes, what: str, where: str = "") -> str:
-    """``data`` as UTF-8, else 400 naming ``what`` and the first bad byte (never U+FFFD,
-    which would run another query than the one sent)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        byte = f"byte 0x{data[error.start]:02X} at offset {error.start}{where}"
-        raise ProtocolError(400, f"{what} is not valid UTF-8 ({byte})") from None
-
-
-def percent_decode(encoded: bytes, what: str) -> str:
-    """One name or value of ``application/x-www-form-urlencoded``, strictly.
-
-    Every ``%`` must start a ``%XX`` escape, and the decoded bytes (raw UTF-8 too, as
-    browsers send it) must be UTF-8; else 400 naming ``what``.
-    """
-    bad = BAD_ESCAPE.search(encoded)
-    if bad is not None:
-        shown = encoded[bad.start() : bad.start() + 3].decode("latin-1")
-        raise ProtocolError(
-            400,
-            f"{what} has a malformed percent-escape {shown!r}"
-            f" at offset {bad.start()} of its encoded value",
-        )
-    decoded = unquote_to_bytes(encoded.replace(b"+", b" "))
-    return decode_utf8(decoded, what, " of its decoded value")
-
-
-def parse_parameters(encoded: bytes) -> list[tuple[str, str]]:
-    """``name=value&…``, from a query string or a form body, decoded strictly.
-
-    Starlette's query_params replace bad bytes with U+FFFD and keep malformed escapes, so a
-    different query ran, or the error blamed the SPARQL; here either is a 400 naming the
-    parameter.
-
-    >>> parse_parameters(b"query=ASK%7B%7D&format=csv&&x&lang=%C3%A9t%C3%A9+1")
-    [('query', 'ASK{}'), ('format', 'csv'), ('x', ''), ('lang', 'été 1')]
-    """
-    pairs = []
-    for field in encoded.split(b"&"):
-        if field:
-            raw_name, _, raw_value = field.partition(b"=")
-            name = percent_decode(raw_name, "a parameter name")
-            pairs.append((name, percent_decode(raw_value, f"parameter {name!r}")))
-    return pairs
 
 
 def media_type_parameters(content_type: str) -> tuple[str, dict[str, str]]:

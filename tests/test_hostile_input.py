@@ -626,6 +626,26 @@ def test_oversized_bodies_get_413(server: LiveServer):
         assert_handled(response)
 
 
+@pytest.mark.parametrize(
+    ("target", "named"),
+    [
+        ("/id/attack/%FF", "the path"),
+        ("/id/attack/2023-06-chu-rennes?lang=%FF", "parameter 'lang'"),
+        ("/?query=%ZZ", "parameter 'query'"),
+        ("/void?x%C3=1", "a parameter name"),
+    ],
+)
+def test_undecodable_paths_and_parameters_are_400_naming_them(
+    client: httpx.Client, target: str, named: str
+):
+    """Pages read them with U+FFFD in place of the bad bytes (a 404 for /id/�) or ignored
+    a malformed escape; /sparql already refused both."""
+    response = client.get(target, headers={"Accept": "text/html"})
+    assert response.status_code == 400, response.text[:200]
+    assert named in response.json()["error"]
+    assert_handled(response)
+
+
 def test_long_uris_get_414(client: httpx.Client):
     response = client.get("/sparql", params={"query": "ASK {} #" + "x" * 9000})
     page = client.get("/id/attack/" + "a" * 9000)
