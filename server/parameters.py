@@ -66,10 +66,16 @@ def parse_parameters(encoded: bytes) -> list[tuple[str, str]]:
     """
     pairs = []
     for field in encoded.split(b"&"):
-        if field:
-            raw_name, _, raw_value = field.partition(b"=")
-            name = percent_decode(raw_name, "a parameter name")
-            pairs.append((name, percent_decode(raw_value, f"parameter {name!r}")))
+        if not field:
+            continue
+        raw_name, _, raw_value = field.partition(b"=")
+        if b"%" not in field and field.isascii():  # nothing to check: 0.2 µs, not 2
+            pairs.append(
+                (raw_name.decode().replace("+", " "), raw_value.decode().replace("+", " "))
+            )
+            continue
+        name = percent_decode(raw_name, "a parameter name")
+        pairs.append((name, percent_decode(raw_value, f"parameter {name!r}")))
     return pairs
 
 
