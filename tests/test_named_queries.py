@@ -114,6 +114,10 @@ def test_lab_leak_vendor_is_dedalus_with_491840_records(store: ox.Store) -> None
     assert row["records"] == "491840"
     assert row["publisher"] == "maville.com"
     assert row["published"].startswith("2021-02-23")
+    assert "AFP" in row["relays"].split(" | ")
+    # the article reports Dax alongside the leak; it states no link between them
+    assert "Cyberattack on Dax Hospital (February 2021)" in row["reportedAlongside"]
+    assert "Dax" not in row["linked"]
 
 
 def test_every_attack_has_exactly_one_overview_row(store: ox.Store) -> None:
