@@ -132,6 +132,8 @@ def test_every_attack_has_exactly_one_overview_row(store: ox.Store) -> None:
     corbeil = next(r for r in overview if r["attack"].endswith("/2022-08-corbeil-essonnes"))
     assert corbeil["start"] == "2022-08 (month, resolved, RFI) | 2022 (year, resolved, 20 Minutes)"
     assert corbeil["ransom"] == "10000000 USD"
+    hospi = next(r for r in overview if r["attack"].endswith("/2024-10-hospi-grand-ouest"))
+    assert (hospi["regions"], hospi["alsoAffectedRegions"]) == ("Bretagne", "Pays de la Loire")
 
 
 def test_hospi_grand_ouest_direct_and_preventive(store: ox.Store) -> None:
