@@ -198,6 +198,11 @@ def test_mentioned_incidents_per_article(store: ox.Store) -> None:
     assert {"2022-08-corbeil-essonnes", "2023-03-chu-brest"} <= mentions["20 Minutes"]
     assert {"2021-02-ch-dax", "2021-02-villefranche-sur-saone"} <= mentions["maville.com"]
     assert "2022-08-corbeil-essonnes" in mentions["RFI"]
+    actions = {
+        row["incident"].rsplit("/", 1)[-1]: row["authorityActions"]
+        for row in rows(store, "07-mentioned-incidents")
+    }
+    assert actions["2021-02-hospital-credentials-sale"] == "Agence du numérique en santé: reported"
 
 
 def test_attacks_per_region_and_year(store: ox.Store) -> None:
