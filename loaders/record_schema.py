@@ -291,7 +291,8 @@ class Impact(Attributed):
 class DataExposure(Attributed):
     exfiltrated: Flag | None = None
     record_count: Count | None = None
-    categories: list[Slug] = []
+    categories: list[Slug] = []  # in every record (or the source does not say otherwise)
+    categories_in_some: list[Slug] = []  # in some records only ("parfois")
     period_start: Date | None = None
     period_end: Date | None = None
     source_count: Count | None = None

@@ -368,8 +368,17 @@ class _ReferenceCheck:
             exposure = model.data_exposure
             self.cited(entry, exposure.sources, "data_exposure", within=own)
             self.attributed(entry, exposure, "data_exposure")
-            for index, name in enumerate(exposure.categories):
-                self.concept(entry, "data-category", name, "data_exposure", "categories", index)
+            for key in ("categories", "categories_in_some"):
+                for index, name in enumerate(getattr(exposure, key)):
+                    self.concept(entry, "data-category", name, "data_exposure", key, index)
+            for index, name in enumerate(exposure.categories_in_some):
+                if name in exposure.categories:
+                    self.problems.append(
+                        Problem(
+                            entry.at("data_exposure", "categories_in_some", index),
+                            f"{name!r} is already in categories (in every record)",
+                        )
+                    )
             self.date(entry, exposure.period_end, "data_exposure", "period_end")
             if (
                 exposure.period_start
@@ -818,6 +827,8 @@ class _Emitter:
                 add(part, sc(predicate), typed(value), where)
         for name in exposure.categories:
             add(part, sc("dataCategory"), self.concept("data-category", name), where)
+        for name in exposure.categories_in_some:
+            add(part, sc("partialDataCategory"), self.concept("data-category", name), where)
         add(part, sc("dataPeriodStart"), typed_date(exposure.period_start), where)
         add(part, sc("dataPeriodEnd"), typed_date(exposure.period_end), where)
         self.part_note(part, exposure, where)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from conftest import run_cli
 
@@ -383,3 +384,25 @@ def test_all_problems_are_reported_at_once(data_copy: Path) -> None:
     replace_once(data_copy / "sources.yaml", "language: fr", "langage: fr")
     found = problems(data_copy)
     assert any("melted" in p for p in found) and any("langage" in p for p in found), found
+
+
+def test_a_category_is_in_every_record_or_in_some_not_both(data_copy: Path) -> None:
+    path = data_copy / "incidents/2021-02-lab-data-leak.yaml"
+    line = replace_once(path, "    - blood-group\n", "    - blood-group\n    - name\n")
+    found = problems(data_copy)
+    assert any(
+        f"2021-02-lab-data-leak.yaml:{line + 1}" in p and "already in categories" in p
+        for p in found
+    ), found
+
+
+def test_some_records_categories_stay_apart_in_the_graph(store: ox.Store) -> None:
+    query = """PREFIX sc: <https://w3id.org/santecyber/ontology#>
+    SELECT ?property (COUNT(?category) AS ?n) WHERE {
+      <https://w3id.org/santecyber/id/attack/2021-02-lab-data-leak#exposure> ?property ?category
+      FILTER(?property IN (sc:dataCategory, sc:partialDataCategory))
+    } GROUP BY ?property"""
+    counts = {
+        row["property"].value.rsplit("#", 1)[1]: int(row["n"].value) for row in store.query(query)
+    }
+    assert counts == {"dataCategory": 5, "partialDataCategory": 7}  # "parfois": seven of twelve
