@@ -8,10 +8,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from santecyber.dumps import load_redirects, stage_dumps
+from santecyber.dumps import stage_dumps
 from santecyber.errors import InputError, Location
 from santecyber.loaders.ontology import load_ontology
 from santecyber.loaders.records import load_records
+from santecyber.loaders.redirects import FILE as REDIRECTS_FILE
+from santecyber.loaders.redirects import load_redirects
 from santecyber.namespaces import BASE
 from santecyber.paths import DATA_DIR, ONTOLOGY_DIR
 from santecyber.quads import nquads_lines
@@ -35,6 +37,7 @@ class Compiled:
     record_quads: list[ox.Quad]
     ontology: Graph
     origins: dict[str, Location]
+    redirects: dict[str, str]  # old IRI path → new (data/redirects.yaml), checked on the graph
 
     @property
     def quad_count(self) -> int:
@@ -56,7 +59,7 @@ def compile_graph(data_dir: Path = DATA_DIR, ontology_dir: Path = ONTOLOGY_DIR) 
     records = load_records(data_dir, vocabulary)
     record_quads = list(records.quads)
     quads = [*ontology_quads, *record_quads]
-    load_redirects(data_dir / "redirects.yaml", resource_paths(quads))  # checked, not kept
+    redirects = load_redirects(data_dir / REDIRECTS_FILE, resource_paths(quads))
     nquads = "".join(nquads_lines(quads)).encode()
     return Compiled(
         nquads=nquads,
@@ -64,6 +67,7 @@ def compile_graph(data_dir: Path = DATA_DIR, ontology_dir: Path = ONTOLOGY_DIR) 
         record_quads=record_quads,
         ontology=as_graph(ontology_quads),
         origins=records.origins,
+        redirects=redirects,
     )
 
 
@@ -114,7 +118,9 @@ def build(
     with target.building():
         target.write_store(compiled.version, compiled.nquads)
         try:
-            staged = stage_dumps(target, compiled.nquads, data_dir, compiled.version, shapes)
+            staged = stage_dumps(
+                target, compiled.nquads, compiled.redirects, compiled.version, shapes
+            )
             try:
                 target.publish(compiled.version, compiled.nquads, [staged])
             except BaseException:

@@ -23,16 +23,14 @@ import re
 import shutil
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.compare import to_canonical_graph
 
-from santecyber.errors import InputError, Location, Problem
-from santecyber.loaders.yaml_files import locate, read_yaml
 from santecyber.namespaces import BASE, PREFIXES, REPORT_PREFIXES
-from santecyber.paths import DATA_DIR
 from santecyber.store import BuildDirectory, replace_file
 
 DUMPS = "dumps"
@@ -40,9 +38,6 @@ INDEX = "index.json"
 SHAPES = "shapes.ttl"
 REDIRECTS = "redirects.json"
 PREVIOUS = "previous-dumps"
-_IRI_PATH = re.compile(
-    r"^(?:id|vocab|graph)(?:/[a-z0-9][a-z0-9.\-]*)+$|^ontology(?:/[a-z0-9.\-]+)?$"
-)
 _TURTLE_PREFIXES = {p: iri for p, iri in PREFIXES.items() if p not in ("id", "vocab", "graph")}
 
 
@@ -136,16 +131,17 @@ def _prune_dumps(root: Path) -> None:
 def stage_dumps(
     target: BuildDirectory,
     nquads: bytes,
-    data_dir: Path = DATA_DIR,
+    redirects: Mapping[str, str] | None = None,
     version: str | None = None,
     shapes: Graph | None = None,
 ) -> StagedDumps:
-    """Write the dumps, their index and the redirects table of ``version``, not yet served;
-    with ``shapes``, those too (``index["shapes"]``: not data, so not among the files).
+    """Write the dumps, their index and ``redirects`` (old IRI path → new, as
+    :mod:`santecyber.loaders.redirects` reads them) of ``version``, not yet served; with
+    ``shapes``, those too (``index["shapes"]``: not data, so not among the files).
 
-    Raises InputError for a bad redirects.yaml and OSError (disk full…), leaving nothing behind.
+    Raises OSError (disk full…), leaving nothing behind.
     """
-    redirects = load_redirects(data_dir / "redirects.yaml")
+    redirects = dict(redirects or {})
     version = version if version is not None else target.current_version() or ""
     target.root.mkdir(parents=True, exist_ok=True)
     folder = target.root / f"{DUMPS}.{version or 'unversioned'}.{time.time_ns()}"
@@ -164,12 +160,12 @@ def stage_dumps(
 def write_dumps(
     target: BuildDirectory,
     nquads: bytes,
-    data_dir: Path = DATA_DIR,
+    redirects: Mapping[str, str] | None = None,
     version: str | None = None,
     shapes: Graph | None = None,
 ) -> dict:
     """Write the dumps and their index for the build in service, and the redirects table."""
-    staged = stage_dumps(target, nquads, data_dir, version, shapes)
+    staged = stage_dumps(target, nquads, redirects, version, shapes)
     staged.switch()
     return staged.index
 
@@ -205,54 +201,6 @@ def shapes_turtle(shapes: Graph) -> bytes:
     labelled = to_canonical_graph(shapes).serialize(format="nt", encoding="utf-8")
     triples = sorted((q.triple for q in ox.parse(labelled, format=ox.RdfFormat.N_TRIPLES)), key=str)
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=REPORT_PREFIXES)
-
-
-def _iri_path(value: object) -> str | None:
-    text = str(value).strip()
-    if text.startswith(BASE):
-        text = text[len(BASE) :]
-    text = text.strip("/")
-    return text if _IRI_PATH.match(text) and ".." not in text else None
-
-
-def load_redirects(path: Path, resources: set[str] | None = None) -> dict[str, str]:
-    """Read ``redirects.yaml`` (old → new, IRIs or paths like ``id/facility/old``); may be empty.
-
-    Every problem is an InputError at its line. With ``resources`` (the IRI paths of the
-    graph), a redirect must lead from an IRI the graph no longer has (else it would hide a
-    live resource) to one it has, in one step (no chain, no loop).
-    """
-    if not path.exists():
-        return {}
-    data = read_yaml(path)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InputError([Problem(Location.of(path, 1), "expected a mapping old IRI → new IRI")])
-    table: dict[str, str] = {}
-    problems = []
-    for old, new in data.items():
-        at = locate(path, data, (old,))
-        old_path, new_path = _iri_path(old), _iri_path(new)
-        if old_path is None or new_path is None:
-            problems.append(Problem(at, f"not one of our IRIs: {old!r} → {new!r}"))
-        elif old_path == new_path:
-            problems.append(Problem(at, f"redirects to itself: {old!r}"))
-        elif resources is not None and old_path in resources:
-            problems.append(Problem(at, f"{old_path} is in the graph: a redirect would hide it"))
-        elif resources is not None and new_path not in resources:
-            problems.append(Problem(at, f"redirects to {new_path}, which is not in the graph"))
-        else:
-            table[old_path] = new_path
-    for old_path, new_path in table.items():
-        if new_path in table:
-            at = locate(path, data, (next(k for k in data if _iri_path(k) == old_path),))
-            problems.append(
-                Problem(at, f"{old_path} → {new_path} → {table[new_path]}: point at the last one")
-            )
-    if problems:
-        raise InputError(problems)
-    return table
 
 
 def read_redirects(build_dir: Path) -> dict[str, str]:

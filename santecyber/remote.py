@@ -593,5 +593,5 @@ def build_into(
             info = load_build(store, compiled.nquads, compiled.version, report=report)
         finally:
             store.close()
-        stage_dumps(target, compiled.nquads, data_dir, compiled.version, shapes).switch()
+        stage_dumps(target, compiled.nquads, compiled.redirects, compiled.version, shapes).switch()
     return info

@@ -20,8 +20,9 @@ from conftest import FORMATS, LiveServer, start_server, stop_server
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from santecyber.dumps import load_redirects, write_dumps
+from santecyber.dumps import write_dumps
 from santecyber.errors import InputError
+from santecyber.loaders.redirects import load_redirects
 from santecyber.namespaces import BASE, PREFIXES
 from santecyber.store import BuildDirectory
 
@@ -795,7 +796,7 @@ def tiny_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     directory = BuildDirectory(root)
     directory.write_store("tiny", nquads)
     directory.publish("tiny", nquads)
-    write_dumps(directory, nquads, data)
+    write_dumps(directory, nquads, load_redirects(data / "redirects.yaml"))
     server = start_server(root, root / "server.log")
     yield server
     stop_server(server)
@@ -873,7 +874,7 @@ def tiny_build(root: Path, crowd: int = 0) -> Path:
     directory = BuildDirectory(root)
     directory.write_store("tiny", nquads)
     directory.publish("tiny", nquads)
-    write_dumps(directory, nquads, root / "no-data")
+    write_dumps(directory, nquads)
     return root
 
 
@@ -895,7 +896,7 @@ def test_a_new_build_brings_its_redirects_and_pages_without_restart(tmp_path: Pa
             directory = BuildDirectory(root)
             directory.write_store("tiny-2", nquads)
             directory.publish("tiny-2", nquads)
-            write_dumps(directory, nquads, data)
+            write_dumps(directory, nquads, load_redirects(data / "redirects.yaml"))
             moved = client.get("/id/facility/older-evil")
             assert moved.status_code == 301
             assert moved.headers["location"] == "/id/facility/evil"
@@ -903,7 +904,7 @@ def test_a_new_build_brings_its_redirects_and_pages_without_restart(tmp_path: Pa
             assert client.get("/dumps/index.json").json()["version"] == "tiny-2"
             # a build that only changes the redirects keeps the data version
             (data / "redirects.yaml").write_text("id/facility/eldest-evil: id/facility/evil\n")
-            write_dumps(directory, nquads, data)
+            write_dumps(directory, nquads, load_redirects(data / "redirects.yaml"))
             assert client.get("/id/facility/eldest-evil").status_code == 301
             assert client.get("/id/facility/older-evil").status_code == 404
     finally:

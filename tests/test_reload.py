@@ -88,7 +88,7 @@ def publish_new_version(site: Site, label: str) -> str:
     relabel(site.data, label)
     compiled = compile_graph(site.data)
     site.directory.write_store(compiled.version, compiled.nquads)
-    staged = stage_dumps(site.directory, compiled.nquads, site.data, compiled.version)
+    staged = stage_dumps(site.directory, compiled.nquads, compiled.redirects, compiled.version)
     site.directory.publish(compiled.version, compiled.nquads, [staged])
     return compiled.version
 
