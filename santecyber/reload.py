@@ -19,19 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import os
 import signal
 import threading
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -129,22 +127,20 @@ class ReloadFailed(Exception):
 
 def request_reload(url: str, token: str, timeout: float = 30) -> Outcome:
     """POST /admin/reload on the server at ``url``; raises ReloadFailed with the reason."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     try:
-        request = urllib.request.Request(  # a malformed URL raises ValueError here
-            url.rstrip("/") + "/admin/reload",
-            method="POST",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Outcome(**json.loads(response.read()))
-    except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace")
+        response = httpx.post(url.rstrip("/") + "/admin/reload", headers=headers, timeout=timeout)
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
+        raise ReloadFailed(f"cannot reach {url}: {error or type(error).__name__}") from None
+    if response.is_error:
+        detail = response.text
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            detail = json.loads(detail)["error"]
-        raise ReloadFailed(f"{url} answered {error.code}: {detail}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        raise ReloadFailed(f"cannot reach {url}: {reason}") from None
+            detail = response.json()["error"]
+        raise ReloadFailed(f"{url} answered {response.status_code}: {detail}") from None
+    try:
+        return Outcome(**response.json())
+    except (ValueError, TypeError) as error:
+        raise ReloadFailed(f"{url} answered what is not a reload outcome: {error}") from None
 
 
 def signal_reload(pid: int) -> None:

@@ -296,8 +296,13 @@ def test_reload_command_refusals_are_clear(site: Site):
     wrong = cli("reload", "--url", site.server.url, env={"SANTECYBER_ADMIN_TOKEN": "wrong"})
     unset = cli("reload", "--url", site.server.url, env={"SANTECYBER_ADMIN_TOKEN": ""})
     nobody = cli("reload", "--pid", "999999999")
-    for done in (wrong, unset, nobody):
+    token = {"SANTECYBER_ADMIN_TOKEN": "any"}
+    closed = cli("reload", "--url", "http://127.0.0.1:9", env=token)
+    garbled = cli("reload", "--url", "not a url", env=token)
+    for done in (wrong, unset, nobody, closed, garbled):
         assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot reach http://127.0.0.1:9" in closed.stderr
+    assert "cannot reach not a url" in garbled.stderr
     assert "401" in wrong.stderr
     assert "SANTECYBER_ADMIN_TOKEN" in unset.stderr
     assert "999999999" in nobody.stderr
