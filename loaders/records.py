@@ -27,7 +27,10 @@ from santecyber.loaders.record_schema import (
     Source,
 )
 from santecyber.loaders.yaml_files import locate, problems_of, read_yaml
+from santecyber.namespaces import PROV as PROV_NAMESPACE
 from santecyber.namespaces import (
+    RDF,
+    RDFS,
     SCHEMA,
     concept,
     reference_graph,
@@ -36,11 +39,11 @@ from santecyber.namespaces import (
 )
 from santecyber.quads import QuadSet, date_literal, iri, lang, sc, typed
 
-RDF_TYPE = iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_LABEL = iri("http://www.w3.org/2000/01/rdf-schema#label")
-RDFS_COMMENT = iri("http://www.w3.org/2000/01/rdf-schema#comment")
+RDF_TYPE = iri(str(RDF.type))
+RDFS_LABEL = iri(str(RDFS.label))
+RDFS_COMMENT = iri(str(RDFS.comment))
 OWL_SAME_AS = iri("http://www.w3.org/2002/07/owl#sameAs")
-PROV = "http://www.w3.org/ns/prov#"
+PROV = str(PROV_NAMESPACE)
 XSD_ANY_URI = iri("http://www.w3.org/2001/XMLSchema#anyURI")
 
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 from pyoxigraph import Literal, NamedNode, Quad
 
 from santecyber.namespaces import SC
+from santecyber.namespaces import XSD as XSD_NAMESPACE
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD = str(XSD_NAMESPACE)
 DATE_TYPES = {
     "minute": NamedNode(XSD + "dateTime"),
     "day": NamedNode(XSD + "date"),

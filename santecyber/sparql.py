@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from santecyber.namespaces import PREFIXES
+from santecyber.namespaces import PREFIXES, RDF
 from santecyber.query_policy import (
     READ_ONLY_MESSAGE,
     QueryRefused,
@@ -304,7 +304,7 @@ class RowsWithin(WriteFilter):
         raise AnswerFull  # the row begun cannot fit
 
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE = ox.NamedNode(str(RDF.type))
 #: FROM or FROM NAMED, in a query's code (an IRI with "from" in it only costs a listing)
 DATASET_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
 _PREFIXED = {"text/turtle", "application/trig", "application/rdf+xml"}

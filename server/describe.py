@@ -17,17 +17,17 @@ from weakref import WeakKeyDictionary
 import pyoxigraph as ox
 from rdflib import Graph
 
-from santecyber.namespaces import BASE, PREFIXES, SCHEMA
+from santecyber.namespaces import BASE, PREFIXES, PROV, RDFS, SCHEMA
 from santecyber.server.query_service import QueryService
 
 #: prefixes for Turtle/TriG/RDF/XML: our id/vocab/graph IRIs stay whole (no ``id:attack\/…``)
 OUTPUT_PREFIXES = {p: iri for p, iri in PREFIXES.items() if p not in ("id", "vocab", "graph")}
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDFS_LABEL = str(RDFS.label)
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 SCHEMA_NAME = f"{SCHEMA}name"
 LABEL_PROPERTIES = (RDFS_LABEL, SKOS_PREF_LABEL, SCHEMA_NAME)
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+PROV_DERIVED = str(PROV.wasDerivedFrom)
 JSON_RESULTS = "application/sparql-results+json"
 
 #: one path segment of a dereferenceable IRI: lowercase slugs, digits, dots (``ontology/0.1.0``)

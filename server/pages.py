@@ -22,7 +22,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from santecyber.dumps import dump_index
-from santecyber.namespaces import BASE, SC, SCHEMA
+from santecyber.namespaces import BASE, RDF, SC, SCHEMA
+from santecyber.namespaces import DCTERMS as DCTERMS_NAMESPACE
+from santecyber.namespaces import XSD as XSD_NAMESPACE
 from santecyber.server.describe import (
     LABEL_PROPERTIES,
     PROV_DERIVED,
@@ -43,11 +45,11 @@ from santecyber.server.shapes_document import ShapesDocument
 from santecyber.server.void import DATASET, VOID, void_quads
 
 LANGUAGES = ("fr", "en")
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = str(RDF.type)
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-DCTERMS = "http://purl.org/dc/terms/"
+XSD = str(XSD_NAMESPACE)
+DCTERMS = str(DCTERMS_NAMESPACE)
 TEMPLATES = Path(__file__).parent / "templates"
 Item = TypeVar("Item")
 

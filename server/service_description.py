@@ -10,14 +10,16 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from santecyber.config import ServerConfig
+from santecyber.namespaces import RDF, RDFS
+from santecyber.namespaces import XSD as XSD_NAMESPACE
 from santecyber.sparql import GRAPH_FORMATS, RESULT_FORMATS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 FORMATS = "http://www.w3.org/ns/formats/"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
-XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode(str(RDF.type))
+RDFS_COMMENT = ox.NamedNode(str(RDFS.comment))
+XSD = str(XSD_NAMESPACE)
 PREFIXES = {
     "sd": SD,
     "void": VOID,

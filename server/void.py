@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from santecyber.namespaces import BASE, SC, SCHEMA
+from santecyber.namespaces import BASE, DCTERMS, PROV, RDF, SC, SCHEMA, XSD
 from santecyber.server.describe import Reference
 
 VOID = "http://rdfs.org/ns/void#"
 #: the dataset that VoID describes
 DATASET = BASE + "void#santecyber"
 DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
+DCT = str(DCTERMS)
 SD = "http://www.w3.org/ns/sparql-service-description#"
 SPDX = "http://spdx.org/rdf/terms#"
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_NS = str(XSD)
+RDF_TYPE_IRI = str(RDF.type)
 LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 
 
@@ -61,7 +61,7 @@ def void_quads(
         str(SC),
         str(SCHEMA),
         "http://www.w3.org/ns/org#",
-        "http://www.w3.org/ns/prov#",
+        str(PROV),
     ):
         add(dataset, VOID + "vocabulary", ox.NamedNode(vocabulary))
     for info in sorted(ref.sources.values(), key=lambda i: i.source):
