@@ -79,7 +79,7 @@ _PREFIXED_NAME = re.compile(r"([A-Za-z][\w.-]*|):[^\s]*$")
 #: a prefix as declared, and a prefixed name as used, in a query's code (strings, IRIs and
 #: comments blanked, where a colon only ever ends a prefix)
 _DECLARED_PREFIX = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
-_USED_PREFIX = re.compile(r"(?<![\w.-])([A-Za-z][\w.-]*)?:")
+_USED_PREFIX = re.compile(r"(?<![\w?$-])([A-Za-z][\w.-]*)?:")
 #: characters before an error searched for it: the search costs the square of its length
 #: (0.7 s on 8,000 characters, on the event loop), and a prefix is never that long
 _NAME_WINDOW = 256
@@ -288,9 +288,14 @@ def _undeclared_prefix(query: str, at: int) -> str | None:
     'ex'
     >>> _undeclared_prefix("PREFIX ex: <x:> SELECT * { ?s ex:p ?o . ?s a }", 45) is None
     True
+    >>> _undeclared_prefix("SELECT * { ?s a sc:Attack ; } LIMT 3", 36) is None  # predeclared
+    True
+    >>> _undeclared_prefix("SELECT * { ?s ?p ?o.ex:s ?p ?z }", 31)  # not inside ?o
+    'ex'
+
     """
     code = code_only(query)
-    declared = {m.group(1) or "" for m in _DECLARED_PREFIX.finditer(code)}
+    declared = {m.group(1) or "" for m in _DECLARED_PREFIX.finditer(code)} | set(PREFIXES)
     for used in _USED_PREFIX.finditer(code, 0, at + 1):
         if (used.group(1) or "") not in declared:
             return used.group(1) or ""

@@ -83,6 +83,7 @@ JSONLD_CONTEXT: dict[str, object] = {
             "service",
             "effect",
             "atFacility",
+            "acrossOperator",
             "transferredTo",
             "redirectedTo",
             "accordingTo",
@@ -113,9 +114,21 @@ JSONLD_CONTEXT: dict[str, object] = {
     },
     **{
         name: {"@id": f"sc:{name}", "@type": "xsd:boolean"}
-        for name in ("exfiltrated", "publishedOnline", "crisisCellActivated")
+        for name in ("exfiltrated", "publishedOnline", "crisisCellActivated", "hedged")
     },
     **{name: f"sc:{name}" for name in ("departement", "departementCode", "region", "finess")},
+    # dates are typed at their precision (xsd:date, gYearMonth…): the value says which
+    **{
+        name: f"sc:{name}"
+        for name in (
+            "detectionDate",
+            "disclosureDate",
+            "dataReleaseDate",
+            "dataPeriodStart",
+            "dataPeriodEnd",
+            "dateValue",
+        )
+    },
 }
 
 

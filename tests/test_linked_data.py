@@ -23,7 +23,9 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 from santecyber.dumps import write_dumps
 from santecyber.errors import InputError
 from santecyber.loaders.redirects import load_redirects
-from santecyber.namespaces import BASE, PREFIXES
+from santecyber.namespaces import BASE, PREFIXES, SC
+from santecyber.paths import ROOT
+from santecyber.server.describe import JSONLD_CONTEXT
 from santecyber.store import BuildDirectory
 
 QUAD_FORMATS = {"trig", "nq"}
@@ -472,6 +474,18 @@ def test_jsonld_is_compact_with_the_published_context(live_server: LiveServer) -
     assert "label" in terms and "target" in terms
     # the compact keys are the context's terms, not full IRIs
     assert not any(key.startswith("http") for key in rennes)
+
+
+def test_every_property_of_the_ontology_has_a_term_in_the_context() -> None:
+    """A property left out comes back as a full IRI among compact keys (sc:hedged did)."""
+    ontology = Graph().parse(ROOT / "ontology" / "santecyber.ttl")
+    ours = {
+        str(prop).removeprefix(str(SC))
+        for kind in (OWL.ObjectProperty, OWL.DatatypeProperty)
+        for prop in ontology.subjects(RDF.type, kind)
+        if str(prop).startswith(str(SC))
+    }
+    assert len(ours) > 40 and ours <= set(JSONLD_CONTEXT), ours - set(JSONLD_CONTEXT)
 
 
 def test_ontology_vocabularies_and_graphs_dereference(

@@ -569,6 +569,19 @@ def test_errors_that_are_not_about_syntax_say_what_is_wrong(client, query, line,
     assert "\\u{" not in response.json()["error"]  # no list of character classes
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s a sc:Attack ; } LIMT 3",  # sc: is predeclared
+        "PREFIX ex: <http://e.org/> SELECT * { ?s ?p ?o.ex:s ?p ?z . FILTER( }",
+    ],
+)
+def test_another_error_is_not_blamed_on_a_prefix(client, query):
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 400
+    assert "prefix" not in response.json()["error"], response.json()
+
+
 def test_the_prefix_of_a_long_query_is_named_at_once(client):
     """Naming it searched the text before the error in a time that grew with the square of
     its length: at 90,000 characters the worker ran out of time, a 503 instead of a 400."""
