@@ -292,7 +292,6 @@ def _undeclared_prefix(query: str, at: int) -> str | None:
     True
     >>> _undeclared_prefix("SELECT * { ?s ?p ?o.ex:s ?p ?z }", 31)  # not inside ?o
     'ex'
-
     """
     code = code_only(query)
     declared = {m.group(1) or "" for m in _DECLARED_PREFIX.finditer(code)} | set(PREFIXES)

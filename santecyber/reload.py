@@ -131,7 +131,8 @@ def request_reload(url: str, token: str, timeout: float = 30) -> Outcome:
     try:
         response = httpx.post(url.rstrip("/") + "/admin/reload", headers=headers, timeout=timeout)
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
-        raise ReloadFailed(f"cannot reach {url}: {error or type(error).__name__}") from None
+        reason = str(error) or type(error).__name__  # some httpx errors have no message
+        raise ReloadFailed(f"cannot reach {url}: {reason}") from None
     if response.is_error:
         detail = response.text
         with contextlib.suppress(ValueError, KeyError, TypeError):
